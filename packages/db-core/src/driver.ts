@@ -1,0 +1,70 @@
+import type { CaptureEvent } from './change-set.ts';
+import type { FramePosition } from './position.ts';
+import type { BindParams, Row } from './values.ts';
+
+/**
+ * The one interface both connection modes implement (house rule 5); the contract test suite
+ * runs against every implementation. Reads run on local connections and are synchronous;
+ * writes are asynchronous because in replica mode they are delegated to the primary by the
+ * worker thread that owns the replica (house rule 3: nothing blocks the event loop on the network).
+ */
+export type ConnectionMode = 'local' | 'replica';
+
+export type TransactionBehavior = 'deferred' | 'immediate' | 'exclusive' | 'read-only';
+
+export interface WriteResult {
+  readonly changes: number;
+  readonly lastInsertRowid: bigint;
+  /** The frame this write reached: a read carrying it as `minFrame` is guaranteed to see the write. */
+  readonly position: FramePosition;
+}
+
+/** Statements inside a transaction; reads see the transaction's own writes. */
+export interface Transaction {
+  run(sql: string, params?: BindParams): Promise<Omit<WriteResult, 'position'>>;
+  all<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]>;
+  get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined>;
+  /** Runs fn inside a nested savepoint: a throw rolls back to it and rethrows, the outer transaction stays usable. */
+  savepoint<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+}
+
+export type WaitForFrameResult =
+  | { readonly status: 'reached'; readonly position: FramePosition }
+  | { readonly status: 'generation-changed'; readonly position: FramePosition }
+  | { readonly status: 'timeout'; readonly position: FramePosition };
+
+export interface SyncResult {
+  readonly position: FramePosition;
+  readonly framesSynced: number;
+}
+
+export interface ChangeStreamOptions {
+  readonly signal?: AbortSignal;
+  /** Bounded buffer; a consumer that falls further behind gets one refetch-all event. */
+  readonly bufferSize?: number;
+}
+
+export interface Driver extends AsyncDisposable {
+  readonly mode: ConnectionMode;
+
+  all<T extends Row = Row>(sql: string, params?: BindParams): T[];
+  get<T extends Row = Row>(sql: string, params?: BindParams): T | undefined;
+
+  run(sql: string, params?: BindParams): Promise<WriteResult>;
+  /** Runs a multi-statement script (migrations). */
+  exec(sql: string): Promise<FramePosition>;
+  transaction<T>(
+    fn: (tx: Transaction) => Promise<T>,
+    options?: { behavior?: TransactionBehavior },
+  ): Promise<{ value: T; position: FramePosition }>;
+
+  /** What the local read connections see now. */
+  position(): FramePosition;
+  sync(): Promise<SyncResult>;
+  waitForFrame(target: FramePosition, options: { timeoutMs: number }): Promise<WaitForFrameResult>;
+
+  /** Committed changes as one ordered, cancellable stream. */
+  changes(options?: ChangeStreamOptions): AsyncIterable<CaptureEvent>;
+
+  close(): Promise<void>;
+}
