@@ -1,0 +1,397 @@
+import { checkBindParams } from './bind-params.ts';
+import { DbError, toDbError } from './errors.ts';
+import {
+  type NativeColumn,
+  type NativeConnection,
+  type NativeStatement,
+  openNativeConnection,
+} from './libsql-binding.ts';
+import { analyzeSql, type ParameterInfo } from './sql-text.ts';
+import { StatementCache } from './statement-cache.ts';
+import type { BindParams, Row, SqlValue } from './values.ts';
+
+export interface ConnectionOptions {
+  /** `PRAGMA query_only=1`: libsql-js ignores `{ readonly: true }`, so this is how reads are fenced. */
+  readonly readOnly?: boolean;
+  /** How long a statement waits for another connection's lock before failing with BUSY. */
+  readonly busyTimeoutMs?: number;
+  /** Prepared statements kept per connection (LRU). */
+  readonly statementCacheSize?: number;
+}
+
+export interface RunResult {
+  readonly changes: number;
+  readonly lastInsertRowid: bigint;
+}
+
+/** One column of a result, as SQLite describes it. Origin fields are null for expressions. */
+export interface ColumnInfo {
+  readonly name: string;
+  readonly declaredType: string | null;
+  readonly originTable: string | null;
+  readonly originColumn: string | null;
+  readonly database: string | null;
+}
+
+/** A statement owned by one cursor, never shared with the cache (see `Connection.openIterator`). */
+export interface StatementIterator {
+  readonly columns: readonly string[];
+  /** Up to `max` rows as raw value arrays; fewer means the result is exhausted. */
+  nextBatch(max: number): SqlValue[][];
+  /** Ends the statement early so it no longer holds the connection's read snapshot. */
+  release(): void;
+}
+
+type AccessMode = 'get' | 'all' | 'run';
+
+interface CachedStatement {
+  readonly stmt: NativeStatement;
+  readonly params: ParameterInfo;
+  columns: string[];
+  /**
+   * Column names read at prepare time can predate another connection's DDL (SQLite only notices
+   * at execution and re-prepares), so they are read again once after the first execution.
+   */
+  columnsConfirmed: boolean;
+}
+
+const DEFAULT_CACHE_SIZE = 128;
+
+/**
+ * Owns one libsql-js local connection (house rule 1): the handle stays private, every error
+ * leaving it is a DbError with the SQL text, and it refuses use after close (libsql-js
+ * statements keep working on a closed connection otherwise).
+ *
+ * Prepared statements are cached by (access mode, SQL text). Keeping get, all and run on
+ * separate statement objects is what makes this immune to the libsql-js bug where `get()`
+ * right after `all()`/`iterate()` on the same statement reuses the previous bind values.
+ *
+ * @example
+ * using conn = Connection.open('/tmp/app.db');
+ * conn.run('CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT)');
+ * conn.run('INSERT INTO t(name) VALUES (?)', ['a']);
+ * conn.get<{ name: string }>('SELECT name FROM t WHERE id = ?', [1]); // { name: 'a' }
+ */
+export class Connection implements Disposable {
+  readonly path: string;
+  readonly readOnly: boolean;
+  readonly #native: NativeConnection;
+  readonly #cache: StatementCache<CachedStatement>;
+  readonly #openIterators = new Set<StatementIterator>();
+  #closed = false;
+  #onClose: (() => void)[] = [];
+
+  private constructor(path: string, native: NativeConnection, options: ConnectionOptions) {
+    this.path = path;
+    this.readOnly = options.readOnly ?? false;
+    this.#native = native;
+    this.#cache = new StatementCache(options.statementCacheSize ?? DEFAULT_CACHE_SIZE);
+  }
+
+  static open(path: string, options: ConnectionOptions = {}): Connection {
+    let native: NativeConnection;
+    try {
+      native = openNativeConnection(path);
+    } catch (error) {
+      throw toDbError(error);
+    }
+    const connection = new Connection(path, native, options);
+    try {
+      connection.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+      if (options.readOnly) connection.exec('PRAGMA query_only = 1');
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+    return connection;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get inTransaction(): boolean {
+    this.#assertOpen();
+    return this.#native.inTransaction;
+  }
+
+  /** All rows as objects keyed by column name (a later duplicate name wins, as in SQLite bindings). */
+  all<T extends Row = Row>(sql: string, params?: BindParams): T[] {
+    const entry = this.#statement('all', sql);
+    const args = checkBindParams(params, entry.params, sql);
+    let rows: unknown[];
+    try {
+      rows = entry.stmt.all(args);
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+    const out: T[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) out[i] = this.#toObject(entry, rows[i] as SqlValue[], sql) as T;
+    return out;
+  }
+
+  /** The first row, or undefined. */
+  get<T extends Row = Row>(sql: string, params?: BindParams): T | undefined {
+    const entry = this.#statement('get', sql);
+    const args = checkBindParams(params, entry.params, sql);
+    let row: unknown;
+    try {
+      row = entry.stmt.get(args);
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+    return row === undefined ? undefined : (this.#toObject(entry, row as SqlValue[], sql) as T);
+  }
+
+  /** All rows as value arrays in column order (cheaper than objects; duplicate names survive). */
+  values(sql: string, params?: BindParams): SqlValue[][] {
+    const entry = this.#statement('all', sql);
+    const args = checkBindParams(params, entry.params, sql);
+    try {
+      return entry.stmt.all(args) as SqlValue[][];
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+  }
+
+  run(sql: string, params?: BindParams): RunResult {
+    const entry = this.#statement('run', sql);
+    const args = checkBindParams(params, entry.params, sql);
+    let result: { changes: number; lastInsertRowid: number | bigint };
+    try {
+      result = entry.stmt.run(args);
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+    if (analyzeSqlCached(sql).changesSchema) this.invalidateStatements();
+    return { changes: result.changes, lastInsertRowid: BigInt(result.lastInsertRowid) };
+  }
+
+  /** Runs a script of any number of statements without parameters (migrations, PRAGMAs). */
+  exec(sql: string): void {
+    this.#assertOpen();
+    try {
+      this.#native.exec(sql);
+    } catch (error) {
+      throw this.#fail(error, sql);
+    } finally {
+      if (analyzeSqlCached(sql).changesSchema) this.invalidateStatements();
+    }
+  }
+
+  columns(sql: string): ColumnInfo[] {
+    return this.#statement('all', sql).stmt.columns().map(toColumnInfo);
+  }
+
+  parameters(sql: string): ParameterInfo {
+    return this.#statement('all', sql).params;
+  }
+
+  /**
+   * A dedicated, uncached statement for streaming. Rows come in batches from libsql-js's
+   * iterator; `release()` interrupts the connection when the result is not exhausted, because
+   * an unfinished statement pins the read snapshot (later writes then fail with BUSY_SNAPSHOT)
+   * and libsql-js has no reset/finalize. Interrupting is connection-wide, so callers give each
+   * open iterator its own connection.
+   */
+  openIterator(sql: string, params?: BindParams): StatementIterator {
+    const { stmt, params: info } = this.#prepare(sql);
+    const args = checkBindParams(params, info, sql);
+    stmt.raw(true);
+    let columns: string[];
+    let iterator: Iterator<unknown>;
+    try {
+      columns = stmt.columns().map((c) => c.name);
+      iterator = stmt.iterate(args);
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+    let done = false;
+    const handle: StatementIterator = {
+      columns,
+      nextBatch: (max) => {
+        const batch: SqlValue[][] = [];
+        if (done) return batch;
+        this.#assertOpen(sql);
+        try {
+          while (batch.length < max) {
+            const next = iterator.next();
+            if (next.done) {
+              done = true;
+              this.#openIterators.delete(handle);
+              break;
+            }
+            batch.push(next.value as SqlValue[]);
+          }
+        } catch (error) {
+          done = true;
+          this.#openIterators.delete(handle);
+          throw this.#fail(error, sql);
+        }
+        return batch;
+      },
+      release: () => {
+        if (done) return;
+        done = true;
+        this.#openIterators.delete(handle);
+        if (this.#closed) return;
+        this.#native.interrupt();
+        try {
+          // Stepping after the interrupt ends the statement; libsql-js buffers 100 rows, so drain them.
+          for (let i = 0; i < 101; i++) if (iterator.next().done) break;
+        } catch {
+          // SQLITE_INTERRUPT is the expected way out.
+        }
+      },
+    };
+    this.#openIterators.add(handle);
+    return handle;
+  }
+
+  get openIterators(): number {
+    return this.#openIterators.size;
+  }
+
+  loadExtension(path: string): void {
+    this.#assertOpen();
+    try {
+      this.#native.loadExtension(path);
+    } catch (error) {
+      throw toDbError(error);
+    }
+  }
+
+  /** Drops every cached statement; SQLite re-prepares them on next use with fresh column names. */
+  invalidateStatements(): void {
+    this.#cache.clear();
+  }
+
+  /** Registers cleanup run once at close (native per-connection state, pools). */
+  onClose(fn: () => void): void {
+    this.#onClose.push(fn);
+  }
+
+  /** Interrupts whatever runs on this connection (used by deadlines and cursor release). */
+  interrupt(): void {
+    if (!this.#closed) this.#native.interrupt();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    for (const iterator of [...this.#openIterators]) iterator.release();
+    this.#closed = true;
+    this.#cache.clear();
+    const hooks = this.#onClose;
+    this.#onClose = [];
+    for (const fn of hooks) {
+      try {
+        fn();
+      } catch {
+        // Cleanup must not keep the handle open.
+      }
+    }
+    try {
+      this.#native.close();
+    } catch {
+      // Closing twice or after a failed open is harmless.
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  get cacheStats(): { size: number; evictions: number } {
+    return { size: this.#cache.size, evictions: this.#cache.evictions };
+  }
+
+  #statement(mode: AccessMode, sql: string): CachedStatement {
+    const key = mode + sql;
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) {
+      if (this.#closed) throw closedError(sql);
+      return cached;
+    }
+    const prepared = this.#prepare(sql);
+    if (mode !== 'run') prepared.stmt.raw(true);
+    const entry: CachedStatement = {
+      stmt: prepared.stmt,
+      params: prepared.params,
+      columns: mode === 'run' ? [] : prepared.stmt.columns().map((c) => c.name),
+      columnsConfirmed: mode === 'run',
+    };
+    this.#cache.set(key, entry);
+    return entry;
+  }
+
+  #prepare(sql: string): { stmt: NativeStatement; params: ParameterInfo } {
+    this.#assertOpen(sql);
+    if (typeof sql !== 'string') throw new DbError('BAD_PARAMS', 'SQL must be a string');
+    const shape = analyzeSqlCached(sql);
+    if (shape.statementCount === 0)
+      throw new DbError('EMPTY_SQL', 'the SQL text contains no statement', { sql });
+    if (shape.statementCount > 1) {
+      throw new DbError('MULTIPLE_STATEMENTS', 'only one statement allowed here; use exec() for scripts', {
+        sql,
+      });
+    }
+    try {
+      return { stmt: this.#native.prepare(sql), params: shape.parameters };
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+  }
+
+  #toObject(entry: CachedStatement, values: SqlValue[], sql: string): Row {
+    let names = entry.columns;
+    if (!entry.columnsConfirmed) {
+      entry.columns = names = entry.stmt.columns().map((c) => c.name);
+      entry.columnsConfirmed = true;
+    }
+    if (names.length !== values.length) {
+      // Another connection changed the schema and SQLite re-prepared the statement under us.
+      entry.columns = names = entry.stmt.columns().map((c) => c.name);
+      this.invalidateStatements();
+      if (names.length !== values.length) throw new DbError('INTERNAL', 'column count mismatch', { sql });
+    }
+    const row: Row = {};
+    for (let i = 0; i < names.length; i++) row[names[i]!] = values[i]!;
+    return row;
+  }
+
+  #fail(error: unknown, sql: string): DbError {
+    const mapped = toDbError(error, sql);
+    if (mapped.sqliteCode === 'SQLITE_SCHEMA') this.invalidateStatements();
+    return this.#closed ? closedError(sql) : mapped;
+  }
+
+  #assertOpen(sql?: string): void {
+    if (this.#closed) throw closedError(sql);
+  }
+}
+
+function closedError(sql?: string): DbError {
+  return new DbError('CLOSED', 'the database connection is closed', { sql });
+}
+
+function toColumnInfo(c: NativeColumn): ColumnInfo {
+  return {
+    name: c.name,
+    declaredType: c.type,
+    originTable: c.table,
+    originColumn: c.column,
+    database: c.database,
+  };
+}
+
+const shapes = new StatementCache<ReturnType<typeof analyzeSql>>(1024);
+
+/** SQL analysis is pure, so one process-wide cache serves every connection. */
+export function analyzeSqlCached(sql: string): ReturnType<typeof analyzeSql> {
+  let shape = shapes.get(sql);
+  if (shape === undefined) {
+    shape = analyzeSql(sql);
+    shapes.set(sql, shape);
+  }
+  return shape;
+}
