@@ -1,5 +1,6 @@
 import type { CaptureEvent } from './change-set.ts';
 import type { FramePosition } from './position.ts';
+import type { LocalConnections } from './read-connection-pool.ts';
 import type { BindParams, Row } from './values.ts';
 
 /**
@@ -62,6 +63,13 @@ export interface Driver extends AsyncDisposable {
   position(): FramePosition;
   sync(): Promise<SyncResult>;
   waitForFrame(target: FramePosition, options: { timeoutMs: number }): Promise<WaitForFrameResult>;
+
+  /**
+   * The driver's plain local connections on the database file, when it has them (both modes
+   * do). The Database facade builds cursors, introspection, read-sets and native
+   * per-connection features (functions, limits, authorizer, deadlines) on them.
+   */
+  readonly connections?: LocalConnections;
 
   /** Committed changes as one ordered, cancellable stream. */
   changes(options?: ChangeStreamOptions): AsyncIterable<CaptureEvent>;

@@ -1,0 +1,287 @@
+import { randomUUID } from 'node:crypto';
+import { AsyncMutex } from './async-mutex.ts';
+import type { CommitCapture, CommitCaptureFactory } from './capture/commit-capture.ts';
+import type { CaptureEvent } from './change-set.ts';
+import { ChangeBroadcaster } from './change-stream.ts';
+import { Connection } from './connection.ts';
+import type {
+  ChangeStreamOptions,
+  Driver,
+  SyncResult,
+  Transaction,
+  TransactionBehavior,
+  WaitForFrameResult,
+  WriteResult,
+} from './driver.ts';
+import { DbError } from './errors.ts';
+import type { FramePosition } from './position.ts';
+import { ReadConnectionPool } from './read-connection-pool.ts';
+import { runTransaction } from './transaction.ts';
+import type { BindParams, Row } from './values.ts';
+
+export interface LocalDriverOptions {
+  readonly path: string;
+  readonly busyTimeoutMs?: number;
+  readonly statementCacheSize?: number;
+  /** How often to look for commits by other processes (`PRAGMA data_version`); 0 disables polling. */
+  readonly externalChangePollMs?: number;
+  /** Native change capture for the writer; without it every commit yields `refetch-all`. */
+  readonly capture?: CommitCaptureFactory;
+  /** Transaction behavior when none is given. IMMEDIATE avoids read-to-write upgrade deadlocks (SQLITE_BUSY). */
+  readonly defaultBehavior?: TransactionBehavior;
+}
+
+/**
+ * Local mode: one write connection (WAL, owns transactions and change capture) behind an async
+ * mutex, and query-only connections for reads, cursors and read-only transactions, so a reader
+ * never sees another caller's uncommitted transaction.
+ *
+ * Frames: the generation is a random id made at open, and the frame is a counter of commits
+ * made through this driver (one per captured transaction). It is not the WAL frame count:
+ * checkpoints reset the WAL, and a counter orders events without gaps. Commits by other
+ * processes on the same file are not ours to number: they are detected through
+ * `PRAGMA data_version` and reported as `refetch-all`.
+ */
+export class LocalDriver implements Driver {
+  readonly mode = 'local' as const;
+  readonly generation: string = randomUUID();
+  readonly connections: ReadConnectionPool;
+  readonly #writer: Connection;
+  readonly #mutex = new AsyncMutex();
+  readonly #events: ChangeBroadcaster;
+  readonly #capture: CommitCapture | undefined;
+  readonly #frameWaiters = new Set<() => void>();
+  readonly #defaultBehavior: TransactionBehavior;
+  #frame = 0;
+  #dataVersion: number;
+  #schemaVersion: number;
+  #poll: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  private constructor(writer: Connection, pool: ReadConnectionPool, options: LocalDriverOptions) {
+    this.#writer = writer;
+    this.connections = pool;
+    this.#events = new ChangeBroadcaster(() => this.position());
+    this.#defaultBehavior = options.defaultBehavior ?? 'immediate';
+    this.#dataVersion = this.#pragma('data_version');
+    this.#schemaVersion = this.#pragma('schema_version');
+    this.#capture = options.capture?.(writer);
+    const pollMs = options.externalChangePollMs ?? 250;
+    if (pollMs > 0) {
+      this.#poll = setInterval(() => this.#checkExternalChanges(), pollMs);
+      this.#poll.unref();
+    }
+  }
+
+  /**
+   * @example
+   * await using driver = LocalDriver.open({ path: '/data/app.db' });
+   * await driver.run('INSERT INTO t(name) VALUES (?)', ['a']);
+   */
+  static open(options: LocalDriverOptions): LocalDriver {
+    const connectionOptions = {
+      ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+      ...(options.statementCacheSize === undefined ? {} : { statementCacheSize: options.statementCacheSize }),
+    };
+    const writer = Connection.open(options.path, connectionOptions);
+    try {
+      writer.exec('PRAGMA journal_mode = WAL');
+      const pool = new ReadConnectionPool(options.path, connectionOptions);
+      pool.adopt(writer, 'writer');
+      return new LocalDriver(writer, pool, options);
+    } catch (error) {
+      writer.close();
+      throw error;
+    }
+  }
+
+  /** The write connection, for features that only make sense where writes happen (capture, hooks). */
+  get writer(): Connection {
+    return this.#writer;
+  }
+
+  all<T extends Row = Row>(sql: string, params?: BindParams): T[] {
+    this.#assertOpen(sql);
+    return this.connections.reader.all<T>(sql, params);
+  }
+
+  get<T extends Row = Row>(sql: string, params?: BindParams): T | undefined {
+    this.#assertOpen(sql);
+    return this.connections.reader.get<T>(sql, params);
+  }
+
+  run(sql: string, params?: BindParams): Promise<WriteResult> {
+    return this.#write(sql, () => {
+      const result = this.#writer.run(sql, params);
+      return { ...result, position: this.#afterWrite() };
+    });
+  }
+
+  exec(sql: string): Promise<FramePosition> {
+    return this.#write(sql, () => {
+      try {
+        this.#writer.exec(sql);
+      } finally {
+        // A failing script may have committed its first statements.
+        if (!this.#writer.inTransaction) this.#afterWrite();
+      }
+      if (this.#writer.inTransaction) {
+        this.#writer.exec('ROLLBACK');
+        throw new DbError('TRANSACTION_STATE', 'exec() scripts must not leave a transaction open', { sql });
+      }
+      return this.position();
+    });
+  }
+
+  async transaction<T>(
+    fn: (tx: Transaction) => Promise<T>,
+    options: { behavior?: TransactionBehavior } = {},
+  ): Promise<{ value: T; position: FramePosition }> {
+    const behavior = options.behavior ?? this.#defaultBehavior;
+    if (behavior === 'read-only') {
+      this.#assertOpen();
+      const conn = this.connections.acquire();
+      try {
+        const value = await runTransaction(conn, fn, 'read-only');
+        return { value, position: this.position() };
+      } finally {
+        this.connections.release(conn);
+      }
+    }
+    return this.#write(undefined, async () => {
+      try {
+        const value = await runTransaction(this.#writer, fn, behavior);
+        return { value, position: this.#afterWrite() };
+      } catch (error) {
+        this.#afterWrite();
+        throw error;
+      }
+    });
+  }
+
+  position(): FramePosition {
+    return { generation: this.generation, frame: this.#frame };
+  }
+
+  async sync(): Promise<SyncResult> {
+    this.#assertOpen();
+    this.#checkExternalChanges();
+    return { position: this.position(), framesSynced: 0 };
+  }
+
+  waitForFrame(target: FramePosition, options: { timeoutMs: number }): Promise<WaitForFrameResult> {
+    const check = (): WaitForFrameResult | undefined => {
+      const position = this.position();
+      if (target.generation !== this.generation) return { status: 'generation-changed', position };
+      if (target.frame <= position.frame) return { status: 'reached', position };
+      if (this.#closed) return { status: 'timeout', position };
+      return undefined;
+    };
+    const now = check();
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const onFrame = () => {
+        const result = check();
+        if (result === undefined) return;
+        clearTimeout(timer);
+        this.#frameWaiters.delete(onFrame);
+        resolve(result);
+      };
+      const timer = setTimeout(() => {
+        this.#frameWaiters.delete(onFrame);
+        resolve({ status: 'timeout', position: this.position() });
+      }, options.timeoutMs);
+      this.#frameWaiters.add(onFrame);
+    });
+  }
+
+  changes(options?: ChangeStreamOptions): AsyncIterable<CaptureEvent> {
+    return this.#events.subscribe(options);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#poll !== undefined) clearInterval(this.#poll);
+    // Let a running transaction finish before the handle goes away.
+    await this.#mutex.runExclusive(() => undefined);
+    for (const waiter of [...this.#frameWaiters]) waiter();
+    this.#events.close();
+    this.#capture?.close();
+    this.connections.close();
+    this.#writer.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #write<T>(sql: string | undefined, fn: () => T | Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new DbError('CLOSED', 'the database is closed', { sql }));
+    return this.#mutex.runExclusive(() => {
+      this.#assertOpen(sql);
+      return fn();
+    });
+  }
+
+  /**
+   * Turns whatever the writer committed into events, right after the statement: change sets from
+   * native capture, a schema event after DDL, and the new position.
+   */
+  #afterWrite(): FramePosition {
+    if (this.#closed) return this.position();
+    this.#checkExternalChanges(true);
+    if (this.#capture !== undefined) {
+      for (const committed of this.#capture.drain()) {
+        this.#frame++;
+        this.#events.publish({
+          type: 'changes',
+          changeSet: { generation: this.generation, frame: this.#frame, changes: committed.changes },
+        });
+      }
+    } else if (!this.#writer.inTransaction) {
+      this.#frame++;
+      this.#events.publish({
+        type: 'refetch-all',
+        position: this.position(),
+        reason: 'change capture unavailable',
+      });
+    }
+    const schemaVersion = this.#pragma('schema_version');
+    if (schemaVersion !== this.#schemaVersion) {
+      this.#schemaVersion = schemaVersion;
+      this.connections.invalidateStatements();
+      this.#events.publish({ type: 'schema', position: this.position() });
+    }
+    for (const waiter of [...this.#frameWaiters]) waiter();
+    return this.position();
+  }
+
+  /** data_version moves only for commits of other connections, i.e. other processes here. */
+  #checkExternalChanges(holdingWriter = false): void {
+    if (this.#closed || (!holdingWriter && this.#mutex.locked)) return;
+    const dataVersion = this.#pragma('data_version');
+    if (dataVersion === this.#dataVersion) return;
+    this.#dataVersion = dataVersion;
+    const schemaVersion = this.#pragma('schema_version');
+    if (schemaVersion !== this.#schemaVersion) {
+      this.#schemaVersion = schemaVersion;
+      this.connections.invalidateStatements();
+      this.#events.publish({ type: 'schema', position: this.position() });
+    }
+    this.#events.publish({
+      type: 'refetch-all',
+      position: this.position(),
+      reason: 'another process committed to the database file',
+    });
+  }
+
+  #pragma(name: 'data_version' | 'schema_version'): number {
+    const row = this.#writer.get(`PRAGMA ${name}`);
+    return Number(row?.[name] ?? 0);
+  }
+
+  #assertOpen(sql?: string): void {
+    if (this.#closed) throw new DbError('CLOSED', 'the database is closed', { sql });
+  }
+}
