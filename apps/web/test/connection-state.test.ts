@@ -28,8 +28,13 @@ describe('connection state machine', () => {
       'reconnecting',
     );
     expect(
-      run('socket-open', 'subscription-acknowledged', 'socket-closed', 'socket-open', 'subscription-acknowledged')
-        .state,
+      run(
+        'socket-open',
+        'subscription-acknowledged',
+        'socket-closed',
+        'socket-open',
+        'subscription-acknowledged',
+      ).state,
     ).toBe('live');
   });
 
@@ -39,7 +44,9 @@ describe('connection state machine', () => {
 
   it('is offline while the browser is offline and returns to the socket state afterwards', () => {
     expect(run('socket-open', 'subscription-acknowledged', 'browser-offline').state).toBe('offline');
-    expect(run('socket-open', 'subscription-acknowledged', 'browser-offline', 'browser-online').state).toBe('live');
+    expect(run('socket-open', 'subscription-acknowledged', 'browser-offline', 'browser-online').state).toBe(
+      'live',
+    );
   });
 
   it('is offline for good once the client is closed', () => {

@@ -1,0 +1,156 @@
+import { QueryClient } from '@tanstack/react-query';
+import {
+  createTRPCClientProxy,
+  createTRPCUntypedClient,
+  createWSClient,
+  httpBatchLink,
+  splitLink,
+  type TRPCClient,
+  type TRPCLink,
+  type TRPCWebSocketClient,
+  wsLink,
+} from '@trpc/client';
+import type { AnyTRPCRouter } from '@trpc/server';
+import { createTRPCOptionsProxy, type TRPCOptionsProxy } from '@trpc/tanstack-react-query';
+import superjson from 'superjson';
+import { ConnectionTracker, trackWebSocketClient } from './connection-tracker.ts';
+import { FrameClock } from './frame-clock.ts';
+import { InvalidationLog } from './invalidation-log.ts';
+import { LiveQueryRegistry } from './live-query-registry.ts';
+import { minFrameLink } from './min-frame-link.ts';
+import { DEFAULT_LIVE_PATHS, type LiveProcedurePaths, trpcLiveChannel } from './trpc-live-channel.ts';
+
+export interface LiveClientOptions {
+  /** Base URL of the liveframe server (`http(s)://host:port`); defaults to the page's origin. */
+  readonly url?: string;
+  /** Bearer token, read on every (re)connect and HTTP request; none means the anonymous identity. */
+  readonly token?: () => string | null | undefined;
+  /** Bring your own react-query client; a new one with live-friendly defaults otherwise. */
+  readonly queryClient?: QueryClient;
+  /** Send queries and mutations as HTTP batches; the live subscription always uses the socket. */
+  readonly http?: boolean;
+  /** Stable per tab; generated when omitted. */
+  readonly subscriptionId?: string;
+  /** Reconnect backoff; defaults to 100 ms doubling up to 5 s. */
+  readonly retryDelayMs?: (attempt: number) => number;
+  /** How many recent invalidations the log keeps. */
+  readonly logCapacity?: number;
+  readonly livePaths?: LiveProcedurePaths;
+  /** Errors of the live machinery (not of your queries); defaults to `console.warn`. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** Everything a liveframe React app needs, made by {@link createLiveClient}. */
+export interface LiveClient<TRouter extends AnyTRPCRouter> extends AsyncDisposable {
+  /** `trpc.x.y.queryOptions(input)` / `mutationOptions()` factories for react-query. */
+  readonly trpc: TRPCOptionsProxy<TRouter>;
+  /** The vanilla tRPC client (`client.orders.create.mutate(...)`). */
+  readonly client: TRPCClient<TRouter>;
+  readonly queryClient: QueryClient;
+  readonly registry: LiveQueryRegistry;
+  readonly connection: ConnectionTracker;
+  readonly clock: FrameClock;
+  readonly log: InvalidationLog;
+  readonly wsClient: TRPCWebSocketClient;
+  /** Closes the socket and stops the live subscription. */
+  close(): Promise<void>;
+}
+
+/** Default reconnect backoff: fast first retries (a restarted server is back within a second). */
+export function defaultRetryDelayMs(attempt: number): number {
+  return Math.min(100 * 2 ** attempt, 5_000);
+}
+
+/**
+ * Creates the one WebSocket, the tRPC client with read-your-writes, the live-query registry and
+ * the connection tracker. Pass it to `<LiveProvider>`.
+ *
+ * @example
+ * import type { AppRouter } from '@liveframe/server';
+ * const live = createLiveClient<AppRouter>({ url: 'http://localhost:3000' });
+ * root.render(<LiveProvider client={live}><App /></LiveProvider>);
+ */
+export function createLiveClient<TRouter extends AnyTRPCRouter>(
+  options: LiveClientOptions = {},
+): LiveClient<TRouter> {
+  const base = new URL(options.url ?? globalThis.location.origin);
+  const wsUrl = `${base.protocol === 'https:' ? 'wss:' : 'ws:'}//${base.host}/trpc`;
+  const onError = options.onError ?? ((error: unknown) => console.warn('[liveframe]', error));
+  const queryClient =
+    options.queryClient ??
+    new QueryClient({
+      // Live queries are refreshed by server events, not by timers or window focus.
+      defaultOptions: {
+        queries: { refetchOnWindowFocus: false, retry: 3, retryDelay: (n) => Math.min(200 * 2 ** n, 3_000) },
+      },
+    });
+  const clock = new FrameClock();
+  const log = new InvalidationLog(options.logCapacity ?? 50);
+  const connection = new ConnectionTracker();
+  const tokenParams = () => {
+    const token = options.token?.();
+    return token === null || token === undefined ? {} : { token };
+  };
+  const wsClient = createWSClient({
+    url: wsUrl,
+    connectionParams: tokenParams,
+    retryDelayMs: options.retryDelayMs ?? defaultRetryDelayMs,
+    keepAlive: { enabled: true, intervalMs: 5_000, pongTimeoutMs: 2_000 },
+  });
+  const socket = wsLink<TRouter>({ client: wsClient, transformer: superjson });
+  const terminating: TRPCLink<TRouter> =
+    options.http === true
+      ? splitLink<TRouter>({
+          condition: (op) => op.type === 'subscription',
+          true: socket,
+          // Typed against any router: a generic TRouter hides whether it declares a transformer.
+          false: httpBatchLink<AnyTRPCRouter>({
+            url: new URL('/trpc', base).toString(),
+            transformer: superjson,
+            headers: (): Record<string, string> => {
+              const token = options.token?.();
+              return token === null || token === undefined ? {} : { authorization: `Bearer ${token}` };
+            },
+          }) as TRPCLink<TRouter>,
+        })
+      : socket;
+  let registry: LiveQueryRegistry | undefined;
+  const untyped = createTRPCUntypedClient<TRouter>({
+    links: [
+      minFrameLink<TRouter>({ clock, onGenerationChanged: () => registry?.refetchAll('generation changed') }),
+      terminating,
+    ],
+  });
+  registry = new LiveQueryRegistry({
+    queryClient,
+    channel: trpcLiveChannel(untyped, options.livePaths ?? DEFAULT_LIVE_PATHS),
+    log,
+    clock,
+    ...(options.subscriptionId === undefined ? {} : { subscriptionId: options.subscriptionId }),
+    onAcknowledged: () => connection.dispatch({ type: 'subscription-acknowledged' }),
+    onError,
+  });
+  const liveRegistry = registry;
+  const stopTracking = trackWebSocketClient(wsClient, connection, () => liveRegistry.connectionLost());
+  liveRegistry.start();
+  const client = createTRPCClientProxy(untyped);
+  const trpc = createTRPCOptionsProxy<TRouter>({ client: untyped, queryClient });
+  const close = async () => {
+    liveRegistry.close();
+    stopTracking();
+    connection.dispatch({ type: 'client-closed' });
+    await wsClient.close();
+  };
+  return {
+    trpc,
+    client,
+    queryClient,
+    registry: liveRegistry,
+    connection,
+    clock,
+    log,
+    wsClient,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,408 @@
+import { hashKey, type QueryClient, type QueryKey } from '@tanstack/react-query';
+import type { FrameClock } from './frame-clock.ts';
+import { type FramePosition, formatFramePosition, isAtOrPast, parseFramePosition } from './frame-position.ts';
+import type { InvalidationLog } from './invalidation-log.ts';
+import type { LiveChannel, LiveEventData, LiveRegistration } from './live-channel.ts';
+
+/** A live query as the registry knows it: its react-query key plus the tRPC call behind it. */
+export interface LiveQueryRegistration {
+  readonly queryKey: QueryKey;
+  readonly path: string;
+  readonly input: unknown;
+}
+
+export interface LiveQueryRegistryOptions {
+  readonly queryClient: QueryClient;
+  readonly channel: LiveChannel;
+  readonly log: InvalidationLog;
+  /** The read-your-writes clock; a fetch that carried its `minFrame` is at least that fresh. */
+  readonly clock?: FrameClock;
+  /** Stable per tab and kept across reconnects; generated when omitted. */
+  readonly subscriptionId?: string;
+  /** How long a first fetch waits for the live acknowledgement before going ahead anyway. */
+  readonly readyTimeoutMs?: number;
+  /** The server acknowledged the subscription: the connection is live from `position`. */
+  readonly onAcknowledged?: (position: FramePosition) => void;
+  readonly onError?: (error: unknown) => void;
+}
+
+/** Snapshot for the dashboard's connection panel. */
+export interface LiveRegistryStatus {
+  /** The newest position the subscription delivered (the client's `lastEventId`). */
+  readonly position: string | null;
+  /** Distinct live queries currently mounted. */
+  readonly liveQueries: number;
+  readonly subscriptionId: string;
+}
+
+interface Entry {
+  readonly registration: LiveQueryRegistration;
+  refs: number;
+}
+
+/** Lower bounds of the frames data was read at, by query hash: of the cached data and of a fetch in flight. */
+interface Floors {
+  done?: FramePosition | null;
+  inflight?: FramePosition | null;
+}
+
+/** Pause before subscribing again after the server ended the subscription with an error. */
+const RESUBSCRIBE_DELAY_MS = 1_000;
+
+/** Floors of queries fetched but never registered are forgotten beyond this many. */
+const MAX_FLOORS = 2_000;
+
+interface Batch {
+  readonly receivedAt: number;
+  readonly position: FramePosition | null;
+  readonly tables: Set<string>;
+  readonly keys: Set<string>;
+  reason?: string;
+}
+
+/**
+ * The client half of live queries (apps/server/PROTOCOL.md): one `live.events` subscription per
+ * tab, registrations via `live.update` (batched, reference counted across components), and exact
+ * react-query refetches by query key. A query whose data is already at or past an event's frame
+ * is not refetched; every change set lands in the invalidation log with what it cost.
+ *
+ * @example
+ * const registry = new LiveQueryRegistry({ queryClient, channel, log });
+ * registry.start();
+ * const unregister = registry.register({ queryKey, path: 'orders.list', input: { page: 1 } });
+ */
+export class LiveQueryRegistry {
+  readonly subscriptionId: string;
+  readonly #options: LiveQueryRegistryOptions;
+  readonly #entries = new Map<string, Entry>();
+  readonly #floors = new Map<string, Floors>();
+  /** Fetches held until the acknowledgement; they start after it, so their floor is the ack. */
+  readonly #waiting = new Set<string>();
+  readonly #listeners = new Set<() => void>();
+  #status: LiveRegistryStatus;
+  #position: FramePosition | null = null;
+  #acknowledged = false;
+  #ready = deferred();
+  /** Registrations changed while the server could not hear about them: resync on next ack. */
+  #dirty = false;
+  #pendingAdd = new Set<string>();
+  #pendingRemove = new Set<string>();
+  #updateScheduled = false;
+  #batches = new Map<string, Batch>();
+  #flushScheduled = false;
+  #stop: (() => void) | null = null;
+  #closed = false;
+  #restartTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: LiveQueryRegistryOptions) {
+    this.#options = options;
+    this.subscriptionId = options.subscriptionId ?? crypto.randomUUID();
+    this.#status = { position: null, liveQueries: 0, subscriptionId: this.subscriptionId };
+  }
+
+  /** Opens the one live subscription; idempotent. */
+  start(): void {
+    if (this.#stop !== null || this.#closed) return;
+    this.#stop = this.#options.channel.subscribe(this.subscriptionId, {
+      onEvent: (_id, data) => this.#onEvent(data),
+      onError: (error) => {
+        // The server ended the subscription with an error (a socket loss does not end it: wsLink
+        // resubscribes by itself). Subscribe again after a pause; the ack resyncs everything.
+        this.#options.onError?.(error);
+        this.#stop = null;
+        this.connectionLost();
+        this.#dirty = true;
+        this.#restartTimer = setTimeout(() => this.start(), RESUBSCRIBE_DELAY_MS);
+      },
+    });
+  }
+
+  /**
+   * The socket went away: nothing is live until the next acknowledgement, and registrations
+   * made meanwhile must be sent again.
+   */
+  connectionLost(): void {
+    if (!this.#acknowledged) return;
+    this.#acknowledged = false;
+    this.#ready = deferred();
+  }
+
+  /** Starts (or shares) the registration of a query; the returned function releases it. */
+  register(registration: LiveQueryRegistration): () => void {
+    const key = hashKey(registration.queryKey);
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      entry = { registration, refs: 0 };
+      this.#entries.set(key, entry);
+      this.#pendingRemove.delete(key);
+      this.#pendingAdd.add(key);
+      this.#scheduleUpdate();
+      this.#publish();
+    }
+    entry.refs++;
+    const current = entry;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      current.refs--;
+      if (current.refs > 0 || this.#entries.get(key) !== current) return;
+      // The floor stays: the cached data outlives the component, and a remount can reuse it.
+      this.#entries.delete(key);
+      if (!this.#pendingAdd.delete(key)) this.#pendingRemove.add(key);
+      this.#scheduleUpdate();
+      this.#publish();
+    };
+  }
+
+  /**
+   * Call when a live query's fetch starts; resolves to the lowest frame its data can be at. The
+   * first fetches wait (bounded) for the acknowledgement, so they need no refetch afterwards.
+   * Works before the query is registered too (Suspense fetches before effects run).
+   */
+  async beginFetch(queryKey: QueryKey): Promise<FramePosition | null> {
+    const key = hashKey(queryKey);
+    if (!this.#acknowledged && this.#stop !== null) {
+      this.#waiting.add(key);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.#options.readyTimeoutMs ?? 1_500);
+      });
+      await Promise.race([this.#ready.promise, timeout]);
+      clearTimeout(timer);
+      this.#waiting.delete(key);
+    }
+    const floor = this.#floorNow();
+    this.#floorsOf(key).inflight = floor;
+    return floor;
+  }
+
+  /** Call when a live query's fetch succeeded, with what {@link beginFetch} returned. */
+  completeFetch(queryKey: QueryKey, floor: FramePosition | null): void {
+    this.#floorsOf(hashKey(queryKey)).done = floor;
+  }
+
+  #floorsOf(key: string): Floors {
+    let floors = this.#floors.get(key);
+    if (floors === undefined) {
+      if (this.#floors.size >= MAX_FLOORS) {
+        for (const old of this.#floors.keys()) if (!this.#entries.has(old)) this.#floors.delete(old);
+      }
+      floors = {};
+      this.#floors.set(key, floors);
+    }
+    return floors;
+  }
+
+  /** What the cached data (or, without data, the fetch in flight) is known to reflect. */
+  #dataFloor(key: string): FramePosition | null {
+    const floors = this.#floors.get(key);
+    if (floors === undefined) return null;
+    if (floors.done !== undefined) return floors.done;
+    return floors.inflight ?? null;
+  }
+
+  /** Refetches every mounted live query, e.g. after the server reported a generation change. */
+  refetchAll(reason: string): void {
+    for (const key of this.#entries.keys()) this.#enqueue(key, null, [], reason);
+  }
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  };
+
+  readonly getStatus = (): LiveRegistryStatus => this.#status;
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#restartTimer);
+    this.#stop?.();
+    this.#stop = null;
+    this.#entries.clear();
+  }
+
+  #floorNow(): FramePosition | null {
+    const seen = this.#acknowledged ? this.#position : null;
+    const written = this.#options.clock?.position ?? null;
+    if (seen === null) return written;
+    if (written === null || written.generation !== seen.generation) return seen;
+    return written.frame > seen.frame ? written : seen;
+  }
+
+  #onEvent(data: LiveEventData): void {
+    const position = parseFramePosition(data.position);
+    if (position !== null) this.#position = position;
+    switch (data.type) {
+      case 'live':
+        this.#acknowledge(position);
+        if (this.#dirty || data.registered !== this.#entries.size) this.#resync(null);
+        break;
+      case 'refetch-all':
+        // Also an acknowledgement; what the server holds for us is unknown, so send it all again.
+        this.#acknowledge(position);
+        for (const key of this.#entries.keys())
+          this.#enqueue(key, position, [], `refetch all: ${data.reason}`);
+        this.#resync(data.position);
+        break;
+      case 'invalidate':
+        for (const key of data.queries) this.#enqueue(key, position, data.tables, undefined);
+        break;
+    }
+    this.#publish();
+  }
+
+  #acknowledge(position: FramePosition | null): void {
+    const wasAcknowledged = this.#acknowledged;
+    this.#acknowledged = true;
+    // Set before the resync that follows reads them, so held fetches register as fresh.
+    for (const key of this.#waiting) this.#floorsOf(key).inflight = this.#floorNow();
+    this.#ready.resolve();
+    if (!wasAcknowledged && position !== null) this.#options.onAcknowledged?.(position);
+  }
+
+  /** Replaces the server's set with everything mounted, each with the floor of its data. */
+  #resync(afterRefetchAll: string | null): void {
+    this.#dirty = false;
+    this.#pendingAdd.clear();
+    this.#pendingRemove.clear();
+    const add: LiveRegistration[] = [];
+    // After a refetch-all every query is being refetched from now on: `since` is the ack itself.
+    for (const [key, entry] of this.#entries) add.push(this.#registrationOf(key, entry, afterRefetchAll));
+    void this.#send({ replace: true, add }, add);
+  }
+
+  /** `since` is what the data reflects; unknown means null, which the server answers with "stale". */
+  #registrationOf(key: string, entry: Entry, override: string | null = null): LiveRegistration {
+    const { path, input } = entry.registration;
+    const floor = this.#dataFloor(key);
+    const since = override ?? (floor === null ? null : formatFramePosition(floor));
+    return input === undefined ? { key, path, since } : { key, path, input, since };
+  }
+
+  #scheduleUpdate(): void {
+    if (!this.#acknowledged) {
+      this.#dirty = true;
+      return;
+    }
+    if (this.#updateScheduled) return;
+    this.#updateScheduled = true;
+    // One live.update per render pass: mounting a page registers all its queries at once.
+    queueMicrotask(() => {
+      this.#updateScheduled = false;
+      if (!this.#acknowledged) {
+        this.#dirty = true;
+        return;
+      }
+      const add: LiveRegistration[] = [];
+      for (const key of this.#pendingAdd) {
+        const entry = this.#entries.get(key);
+        if (entry !== undefined) add.push(this.#registrationOf(key, entry));
+      }
+      const remove = [...this.#pendingRemove];
+      this.#pendingAdd.clear();
+      this.#pendingRemove.clear();
+      if (add.length > 0 || remove.length > 0) void this.#send({ add, remove }, add);
+    });
+  }
+
+  async #send(
+    change: { add: LiveRegistration[]; remove?: string[]; replace?: boolean },
+    add: LiveRegistration[],
+  ) {
+    const { remove, replace } = change;
+    try {
+      const result = await this.#options.channel.update({
+        subscriptionId: this.subscriptionId,
+        add,
+        ...(remove === undefined || remove.length === 0 ? {} : { remove }),
+        ...(replace === undefined ? {} : { replace }),
+      });
+      const position = parseFramePosition(result.position);
+      for (const key of result.stale) this.#enqueue(key, position, [], 'registered after a change');
+    } catch (error) {
+      // The next acknowledgement (after the reconnect that usually follows) sends everything again.
+      this.#dirty = true;
+      this.#options.onError?.(error);
+    }
+  }
+
+  // Keys of one change set may arrive in several events; batching them per position in a
+  // microtask gives one log record and one round of refetches.
+  #enqueue(
+    key: string,
+    position: FramePosition | null,
+    tables: readonly string[],
+    reason: string | undefined,
+  ) {
+    const batchKey = `${position === null ? '?' : formatFramePosition(position)}|${reason ?? ''}`;
+    let batch = this.#batches.get(batchKey);
+    if (batch === undefined) {
+      batch = { receivedAt: Date.now(), position, tables: new Set(), keys: new Set() };
+      if (reason !== undefined) batch.reason = reason;
+      this.#batches.set(batchKey, batch);
+    }
+    for (const table of tables) batch.tables.add(table);
+    batch.keys.add(key);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      const batches = [...this.#batches.values()];
+      this.#batches.clear();
+      for (const b of batches) this.#apply(b);
+    });
+  }
+
+  #apply(batch: Batch): void {
+    const { queryClient, log } = this.#options;
+    const refetch: Entry[] = [];
+    const skipped: Entry[] = [];
+    for (const key of batch.keys) {
+      const entry = this.#entries.get(key);
+      if (entry === undefined) continue;
+      const floor = this.#dataFloor(key);
+      const upToDate =
+        batch.reason === undefined &&
+        batch.position !== null &&
+        floor !== null &&
+        isAtOrPast(floor, batch.position);
+      (upToDate ? skipped : refetch).push(entry);
+    }
+    if (refetch.length === 0 && skipped.length === 0) return;
+    const id = log.add({
+      receivedAt: batch.receivedAt,
+      position: batch.position,
+      tables: [...batch.tables].sort(),
+      refetched: refetch.map((e) => e.registration.path),
+      skipped: skipped.map((e) => e.registration.path),
+      durationMs: refetch.length === 0 ? 0 : null,
+      ...(batch.reason === undefined ? {} : { reason: batch.reason }),
+    });
+    if (refetch.length === 0) return;
+    const started = performance.now();
+    const settled = refetch.map((entry) =>
+      queryClient.invalidateQueries({ queryKey: entry.registration.queryKey, exact: true }),
+    );
+    void Promise.allSettled(settled).then(() => {
+      log.update(id, { durationMs: Math.round((performance.now() - started) * 10) / 10 });
+    });
+  }
+
+  #publish(): void {
+    const position = this.#position === null ? null : formatFramePosition(this.#position);
+    const liveQueries = this.#entries.size;
+    if (position === this.#status.position && liveQueries === this.#status.liveQueries) return;
+    this.#status = { position, liveQueries, subscriptionId: this.subscriptionId };
+    for (const listener of this.#listeners) listener();
+  }
+}
+
+// Promise.withResolvers needs Node 22; the unit tests run on Node 20.
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}

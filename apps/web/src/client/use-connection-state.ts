@@ -1,0 +1,16 @@
+import type { AnyTRPCRouter } from '@trpc/server';
+import { useSyncExternalStore } from 'react';
+import type { ConnectionState } from './connection-state.ts';
+import { useLiveClient } from './live-provider.tsx';
+
+/**
+ * The live connection as users should see it: `connecting`, `live`, `reconnecting` or `offline`.
+ *
+ * @example
+ * const state = useConnectionState();
+ * return state === 'live' ? null : <Banner>{state}…</Banner>;
+ */
+export function useConnectionState(): ConnectionState {
+  const { connection } = useLiveClient<AnyTRPCRouter>();
+  return useSyncExternalStore(connection.subscribe, connection.getState, connection.getState);
+}

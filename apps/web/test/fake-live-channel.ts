@@ -1,0 +1,69 @@
+import type {
+  LiveChannel,
+  LiveEventData,
+  LiveRegistration,
+  LiveUpdateInput,
+  LiveUpdateResult,
+} from '../src/client/live-channel.ts';
+
+/**
+ * An in-memory live server for registry tests: it records `live.update` calls, keeps the
+ * registered keys, and lets tests push events. `stale` answers follow PROTOCOL.md: keys without
+ * `since`, or with `since` older than `changedAfter`, are stale.
+ */
+export class FakeLiveChannel implements LiveChannel {
+  readonly updates: LiveUpdateInput[] = [];
+  readonly registered = new Map<string, LiveRegistration>();
+  subscriptions = 0;
+  position = 'g1:0';
+  /** Frame of the newest change the server knows of: registrations with an older `since` are stale. */
+  changedAt = 0;
+  #onEvent: ((id: string | undefined, data: LiveEventData) => void) | null = null;
+  #onError: ((error: unknown) => void) | null = null;
+
+  subscribe(
+    _subscriptionId: string,
+    handlers: {
+      onEvent: (id: string | undefined, data: LiveEventData) => void;
+      onError: (error: unknown) => void;
+    },
+  ): () => void {
+    this.subscriptions++;
+    this.#onEvent = handlers.onEvent;
+    this.#onError = handlers.onError;
+    return () => {
+      this.#onEvent = null;
+    };
+  }
+
+  async update(input: LiveUpdateInput): Promise<LiveUpdateResult> {
+    this.updates.push(input);
+    if (input.replace === true) this.registered.clear();
+    for (const key of input.remove ?? []) this.registered.delete(key);
+    const stale: string[] = [];
+    for (const registration of input.add ?? []) {
+      this.registered.set(registration.key, registration);
+      const since = registration.since === null ? -1 : Number(registration.since.split(':')[1]);
+      if (since < this.changedAt) stale.push(registration.key);
+    }
+    return { position: this.position, stale, frame: this.position };
+  }
+
+  emit(data: LiveEventData): void {
+    this.position = data.position;
+    this.#onEvent?.(data.position, data);
+  }
+
+  ack(frame: number, registered = this.registered.size): void {
+    this.emit({ type: 'live', position: `g1:${frame}`, subscriptionId: 's', registered });
+  }
+
+  invalidate(frame: number, queries: string[], tables: string[] = ['orders']): void {
+    this.changedAt = frame;
+    this.emit({ type: 'invalidate', position: `g1:${frame}`, queries, tables });
+  }
+
+  fail(error: unknown): void {
+    this.#onError?.(error);
+  }
+}

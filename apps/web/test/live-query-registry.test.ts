@@ -1,0 +1,214 @@
+import { hashKey, QueryClient, QueryObserver } from '@tanstack/react-query';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FrameClock } from '../src/client/frame-clock.ts';
+import { InvalidationLog } from '../src/client/invalidation-log.ts';
+import { withLiveFetch } from '../src/client/live-query-options.ts';
+import { LiveQueryRegistry } from '../src/client/live-query-registry.ts';
+import { FakeLiveChannel } from './fake-live-channel.ts';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+function setup() {
+  const queryClient = new QueryClient();
+  const channel = new FakeLiveChannel();
+  const log = new InvalidationLog();
+  const clock = new FrameClock();
+  const acks: string[] = [];
+  const registry = new LiveQueryRegistry({
+    queryClient,
+    channel,
+    log,
+    clock,
+    subscriptionId: 'tab-1',
+    onAcknowledged: (p) => acks.push(`${p.generation}:${p.frame}`),
+  });
+  registry.start();
+  cleanups.push(
+    () => registry.close(),
+    () => queryClient.clear(),
+  );
+
+  /** A mounted live query as useLiveQuery makes it: observed, fetch-wrapped and registered. */
+  function mount(path: string, input?: unknown) {
+    const queryKey = [path.split('.'), { ...(input === undefined ? {} : { input }), type: 'query' }] as const;
+    let calls = 0;
+    const options = withLiveFetch(
+      {
+        queryKey,
+        queryFn: async () => ({ calls: ++calls }),
+        staleTime: Number.POSITIVE_INFINITY,
+        trpc: { path },
+      },
+      registry,
+    );
+    const observer = new QueryObserver(queryClient, options);
+    const stopObserving = observer.subscribe(() => {});
+    const unregister = registry.register({ queryKey, path, input });
+    const unmount = () => {
+      unregister();
+      stopObserving();
+    };
+    cleanups.push(unmount);
+    return {
+      key: hashKey(queryKey),
+      unmount,
+      get calls() {
+        return calls;
+      },
+    };
+  }
+
+  /** Lets microtasks, the fake server's replies and the refetches they trigger run to the end. */
+  async function settle(): Promise<void> {
+    for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  return { queryClient, channel, log, clock, registry, acks, mount, settle };
+}
+
+describe('LiveQueryRegistry', () => {
+  it('holds first fetches until the server is live, then registers without an extra refetch', async () => {
+    const { channel, mount, settle, acks } = setup();
+    const orders = mount('orders.list', { page: 1 });
+    const kpis = mount('kpis.summary');
+    await settle();
+    expect(orders.calls).toBe(0);
+    channel.ack(3, 0);
+    await settle();
+    expect(acks).toEqual(['g1:3']);
+    expect(orders.calls).toBe(1);
+    expect(kpis.calls).toBe(1);
+    expect([...channel.registered.keys()].sort()).toEqual([kpis.key, orders.key].sort());
+    expect([...channel.registered.values()].map((r) => r.since)).toEqual(['g1:3', 'g1:3']);
+    expect(orders.calls + kpis.calls).toBe(2);
+  });
+
+  it('shares one registration per query key and removes it with the last user', async () => {
+    const { channel, registry, mount, settle } = setup();
+    channel.ack(1);
+    await settle();
+    const a = mount('orders.list', { page: 1 });
+    const b = mount('orders.list', { page: 1 });
+    await settle();
+    expect(channel.updates.filter((u) => (u.add ?? []).length > 0)).toHaveLength(1);
+    a.unmount();
+    await settle();
+    expect(channel.registered.has(b.key)).toBe(true);
+    b.unmount();
+    await settle();
+    expect(channel.registered.size).toBe(0);
+    expect(registry.getStatus().liveQueries).toBe(0);
+  });
+
+  it('refetches exactly the invalidated queries and logs what changed and how long it took', async () => {
+    const { channel, log, mount, settle } = setup();
+    channel.ack(1);
+    const orders = mount('orders.list', { page: 1 });
+    const kpis = mount('kpis.summary');
+    await settle();
+    channel.invalidate(5, [orders.key], ['orders']);
+    await settle();
+    expect(orders.calls).toBe(2);
+    expect(kpis.calls).toBe(1);
+    const [record] = log.getSnapshot();
+    expect(record).toMatchObject({
+      position: { generation: 'g1', frame: 5 },
+      tables: ['orders'],
+      refetched: ['orders.list'],
+      skipped: [],
+    });
+    expect(record?.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('does not refetch a query whose data already is at or past the event frame (own write)', async () => {
+    const { channel, clock, log, queryClient, mount, settle } = setup();
+    channel.ack(1);
+    const orders = mount('orders.list');
+    await settle();
+    // Our mutation reached frame 7; we refetch with minFrame 7 before the event arrives.
+    clock.observe('g1:7');
+    await queryClient.invalidateQueries({ queryKey: [['orders', 'list']] });
+    await settle();
+    expect(orders.calls).toBe(2);
+    channel.invalidate(7, [orders.key]);
+    await settle();
+    expect(orders.calls).toBe(2);
+    expect(log.getSnapshot()[0]).toMatchObject({ refetched: [], skipped: ['orders.list'], durationMs: 0 });
+  });
+
+  it('turns one change set reaching several queries into one log record', async () => {
+    const { channel, log, mount, settle } = setup();
+    channel.ack(1);
+    const orders = mount('orders.list');
+    const kpis = mount('kpis.summary');
+    await settle();
+    channel.invalidate(9, [orders.key, kpis.key], ['customers', 'orders']);
+    await settle();
+    expect(log.getSnapshot()).toHaveLength(1);
+    expect(log.getSnapshot()[0]?.refetched).toEqual(['orders.list', 'kpis.summary']);
+    expect(log.totals).toEqual({ changeSets: 1, refetches: 2, skipped: 0 });
+  });
+
+  it('refetches everything and re-registers on refetch-all', async () => {
+    const { channel, log, mount, settle } = setup();
+    channel.ack(1);
+    const orders = mount('orders.list');
+    const kpis = mount('kpis.summary');
+    await settle();
+    channel.emit({ type: 'refetch-all', position: 'g2:1', reason: 'generation changed' });
+    await settle();
+    expect(orders.calls).toBe(2);
+    expect(kpis.calls).toBe(2);
+    expect(channel.updates.at(-1)).toMatchObject({ replace: true });
+    expect(channel.updates.at(-1)?.add?.map((a) => a.since)).toEqual(['g2:1', 'g2:1']);
+    expect(log.getSnapshot()[0]?.reason).toBe('refetch all: generation changed');
+  });
+
+  it('after a reconnect, re-registers only when the server lost the registrations', async () => {
+    const { channel, registry, mount, settle } = setup();
+    channel.ack(1);
+    const orders = mount('orders.list');
+    await settle();
+    const updatesBefore = channel.updates.length;
+    // Same server within the grace period: it still holds our one query.
+    registry.connectionLost();
+    channel.ack(4, 1);
+    await settle();
+    expect(channel.updates.length).toBe(updatesBefore);
+    // A restarted server holds nothing: everything is sent again, with the data's floor.
+    registry.connectionLost();
+    channel.changedAt = 6;
+    channel.ack(6, 0);
+    await settle();
+    expect(channel.updates.at(-1)).toMatchObject({
+      replace: true,
+      add: [{ key: orders.key, since: 'g1:1' }],
+    });
+    // The server said the data may have missed frame 6: refetched once.
+    expect(orders.calls).toBe(2);
+  });
+
+  it('sends registrations made while disconnected after the next acknowledgement', async () => {
+    const { channel, registry, mount, settle } = setup();
+    channel.ack(1);
+    await settle();
+    registry.connectionLost();
+    const orders = mount('orders.list');
+    await settle();
+    expect(channel.registered.size).toBe(0);
+    channel.ack(2, 0);
+    await settle();
+    expect(channel.registered.has(orders.key)).toBe(true);
+  });
+
+  it('subscribes again when the server ends the subscription with an error', async () => {
+    const { channel, settle } = setup();
+    expect(channel.subscriptions).toBe(1);
+    channel.fail(new Error('boom'));
+    await settle();
+    await expect.poll(() => channel.subscriptions, { timeout: 3_000 }).toBe(2);
+  });
+});
