@@ -1,0 +1,121 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+/**
+ * Every server option: CLI flag, environment variable, default. `main.ts` reads them with
+ * {@link loadConfig}; `createLiveframeServer` takes the parsed object.
+ *
+ * | flag | env | default | meaning |
+ * |---|---|---|---|
+ * | `--port` | `PORT` | 3000 | HTTP + WebSocket port (0 = any free port) |
+ * | `--host` | `HOST` | 127.0.0.1 | listen address |
+ * | `--db` | `LIVEFRAME_DB` | data/liveframe.db | database file (local file or replica file) |
+ * | `--primary` | `LIVEFRAME_PRIMARY_URL` | (none) | sqld/Turso URL: switches to replica mode |
+ * | `--primary-auth-token` | `LIVEFRAME_PRIMARY_AUTH_TOKEN` | (none) | token for the primary |
+ * | `--sync-interval-ms` | `LIVEFRAME_SYNC_INTERVAL_MS` | 100 | replica polling interval |
+ * | `--auth-secret` | `LIVEFRAME_AUTH_SECRET` | dev-secret | HMAC secret of bearer tokens |
+ * | `--no-anonymous` | `LIVEFRAME_ANONYMOUS=0` | anonymous on | reject requests without a token |
+ * | `--anonymous-tenant` | `LIVEFRAME_ANONYMOUS_TENANT` | demo | tenant of the anonymous identity |
+ * | `--anonymous-role` | `LIVEFRAME_ANONYMOUS_ROLE` | admin | role of the anonymous identity |
+ * | `--min-frame-timeout-ms` | `LIVEFRAME_MIN_FRAME_TIMEOUT_MS` | 5000 | read-your-writes deadline |
+ * | `--max-buffered-bytes` | `LIVEFRAME_MAX_BUFFERED_BYTES` | 4194304 | per-socket send buffer cap |
+ * | `--slow-client-grace-ms` | `LIVEFRAME_SLOW_CLIENT_GRACE_MS` | 10000 | time over the cap before disconnect |
+ * | `--session-grace-ms` | `LIVEFRAME_SESSION_GRACE_MS` | 60000 | registrations kept after a socket closes |
+ * | `--max-queries` | `LIVEFRAME_MAX_QUERIES` | 500 | live queries per subscription |
+ * | `--history-size` | `LIVEFRAME_HISTORY_SIZE` | 4096 | change sets kept for resume |
+ * | `--max-payload-bytes` | `LIVEFRAME_MAX_PAYLOAD_BYTES` | 1048576 | largest accepted WebSocket message |
+ * | `--shutdown-grace-ms` | `LIVEFRAME_SHUTDOWN_GRACE_MS` | 5000 | drain time on SIGTERM |
+ * | `--seed` / `--no-seed` | `LIVEFRAME_SEED` | seed on | seed the demo tenant when empty |
+ * | `--log-level` | `LOG_LEVEL` | info | pino level (`silent` to mute) |
+ */
+export const serverConfigSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65_535).default(3000),
+  host: z.string().min(1).default('127.0.0.1'),
+  dbPath: z.string().min(1).default('data/liveframe.db'),
+  primaryUrl: z.url().optional(),
+  primaryAuthToken: z.string().optional(),
+  syncIntervalMs: z.coerce.number().int().min(1).default(100),
+  authSecret: z.string().min(1).default('dev-secret'),
+  anonymous: z.boolean().default(true),
+  anonymousTenant: z.string().min(1).default('demo'),
+  anonymousRole: z.string().min(1).default('admin'),
+  minFrameTimeoutMs: z.coerce.number().int().min(1).default(5000),
+  maxBufferedBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(4 * 1024 * 1024),
+  slowClientGraceMs: z.coerce.number().int().min(0).default(10_000),
+  sessionGraceMs: z.coerce.number().int().min(0).default(60_000),
+  maxQueriesPerSubscription: z.coerce.number().int().min(1).default(500),
+  historySize: z.coerce.number().int().min(1).default(4096),
+  maxPayloadBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  shutdownGraceMs: z.coerce.number().int().min(0).default(5000),
+  seed: z.boolean().default(true),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+export type ServerConfigInput = z.input<typeof serverConfigSchema>;
+
+const FLAGS = {
+  port: ['port', 'PORT'],
+  host: ['host', 'HOST'],
+  dbPath: ['db', 'LIVEFRAME_DB'],
+  primaryUrl: ['primary', 'LIVEFRAME_PRIMARY_URL'],
+  primaryAuthToken: ['primary-auth-token', 'LIVEFRAME_PRIMARY_AUTH_TOKEN'],
+  syncIntervalMs: ['sync-interval-ms', 'LIVEFRAME_SYNC_INTERVAL_MS'],
+  authSecret: ['auth-secret', 'LIVEFRAME_AUTH_SECRET'],
+  anonymousTenant: ['anonymous-tenant', 'LIVEFRAME_ANONYMOUS_TENANT'],
+  anonymousRole: ['anonymous-role', 'LIVEFRAME_ANONYMOUS_ROLE'],
+  minFrameTimeoutMs: ['min-frame-timeout-ms', 'LIVEFRAME_MIN_FRAME_TIMEOUT_MS'],
+  maxBufferedBytes: ['max-buffered-bytes', 'LIVEFRAME_MAX_BUFFERED_BYTES'],
+  slowClientGraceMs: ['slow-client-grace-ms', 'LIVEFRAME_SLOW_CLIENT_GRACE_MS'],
+  sessionGraceMs: ['session-grace-ms', 'LIVEFRAME_SESSION_GRACE_MS'],
+  maxQueriesPerSubscription: ['max-queries', 'LIVEFRAME_MAX_QUERIES'],
+  historySize: ['history-size', 'LIVEFRAME_HISTORY_SIZE'],
+  maxPayloadBytes: ['max-payload-bytes', 'LIVEFRAME_MAX_PAYLOAD_BYTES'],
+  shutdownGraceMs: ['shutdown-grace-ms', 'LIVEFRAME_SHUTDOWN_GRACE_MS'],
+  logLevel: ['log-level', 'LOG_LEVEL'],
+} as const;
+
+/**
+ * Reads flags (win) and environment variables into a validated config; throws a readable
+ * error listing every bad option.
+ *
+ * @example const config = loadConfig(process.argv.slice(2), process.env);
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ServerConfig {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {
+    anonymous: { type: 'boolean' },
+    'no-anonymous': { type: 'boolean' },
+    seed: { type: 'boolean' },
+    'no-seed': { type: 'boolean' },
+  };
+  for (const [flag] of Object.values(FLAGS)) options[flag] = { type: 'string' };
+  const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+  const raw: Record<string, unknown> = {};
+  for (const [key, [flag, envName]] of Object.entries(FLAGS)) {
+    const value = values[flag] ?? env[envName];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const bool = (on: string, off: string, envName: string): boolean | undefined => {
+    if (values[off] === true) return false;
+    if (values[on] === true) return true;
+    const fromEnv = env[envName];
+    return fromEnv === undefined || fromEnv === '' ? undefined : !['0', 'false', 'no'].includes(fromEnv);
+  };
+  const anonymous = bool('anonymous', 'no-anonymous', 'LIVEFRAME_ANONYMOUS');
+  if (anonymous !== undefined) raw.anonymous = anonymous;
+  const seed = bool('seed', 'no-seed', 'LIVEFRAME_SEED');
+  if (seed !== undefined) raw.seed = seed;
+  const parsed = serverConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`invalid server options:\n${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}

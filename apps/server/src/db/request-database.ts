@@ -1,0 +1,124 @@
+import type { Identity } from '../auth/identity.ts';
+import type { TablePermissions } from '../auth/table-permissions.ts';
+import { ServerError } from '../server-error.ts';
+import type {
+  BindParams,
+  FramePosition,
+  LiveDatabase,
+  ReadSet,
+  Row,
+  Transaction,
+  WriteResult,
+} from './database-contract.ts';
+
+/**
+ * The database as a procedure sees it (`ctx.db`): reads are synchronous local reads, writes are
+ * asynchronous and answer with their position. Every statement is checked against the caller's
+ * table permissions through its engine-derived read-set, and, while a live query's read-set is
+ * being derived, recorded into `capture` (so live queries need no annotations).
+ *
+ * @example const rows = ctx.db.all('SELECT * FROM orders WHERE tenant_id = ?', [ctx.identity.tenantId]);
+ */
+export interface RequestDatabase {
+  all<T extends Row = Row>(sql: string, params?: BindParams): T[];
+  get<T extends Row = Row>(sql: string, params?: BindParams): T | undefined;
+  run(sql: string, params?: BindParams): Promise<WriteResult>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<{ value: T; position: FramePosition }>;
+}
+
+/** Tables per SQL text: they do not depend on parameters, so the permission check costs one EXPLAIN per text. */
+export class StatementTablesCache {
+  readonly #database: LiveDatabase;
+  readonly #cache = new Map<string, readonly string[]>();
+  readonly #limit: number;
+
+  constructor(database: LiveDatabase, limit = 2000) {
+    this.#database = database;
+    this.#limit = limit;
+  }
+
+  tables(sql: string, params?: BindParams): readonly string[] {
+    let tables = this.#cache.get(sql);
+    if (tables === undefined) {
+      tables = [...this.#database.readSet(sql, params).tables.keys()];
+      if (this.#cache.size >= this.#limit) this.#cache.clear();
+      this.#cache.set(sql, tables);
+    }
+    return tables;
+  }
+
+  /** Schema changes can change what a text reads (views): forget everything. */
+  clear(): void {
+    this.#cache.clear();
+  }
+}
+
+export function requestDatabase(options: {
+  database: LiveDatabase;
+  tables: StatementTablesCache;
+  identity: Identity;
+  permissions: TablePermissions;
+  capture?: ReadSet[];
+}): RequestDatabase {
+  const { database, tables, identity, permissions, capture } = options;
+  const driver = database.driver;
+  const guard = (sql: string, params?: BindParams) => {
+    for (const table of tables.tables(sql, params)) {
+      if (!permissions.canRead(identity, table)) {
+        throw new ServerError('FORBIDDEN_TABLE', `role ${identity.role} may not read table ${table}`);
+      }
+    }
+    capture?.push(database.readSet(sql, params));
+  };
+  return {
+    all: (sql, params) => {
+      guard(sql, params);
+      return driver.all(sql, params);
+    },
+    get: (sql, params) => {
+      guard(sql, params);
+      return driver.get(sql, params);
+    },
+    run: (sql, params) => {
+      guard(sql, params);
+      return driver.run(sql, params);
+    },
+    transaction: (fn) =>
+      driver.transaction((tx) =>
+        fn({
+          run: (sql, params) => {
+            guard(sql, params);
+            return tx.run(sql, params);
+          },
+          all: (sql, params) => {
+            guard(sql, params);
+            return tx.all(sql, params);
+          },
+          get: (sql, params) => {
+            guard(sql, params);
+            return tx.get(sql, params);
+          },
+          savepoint: (inner) => tx.savepoint(inner),
+        }),
+      ),
+  };
+}
+
+/**
+ * Unites the read-sets of every statement a procedure ran (`all` wins over rowids).
+ *
+ * @example mergeReadSets([a, b]).tables.get('orders')
+ */
+export function mergeReadSets(readSets: readonly ReadSet[]): ReadSet {
+  const tables = new Map<string, { kind: 'all' } | { kind: 'rowids'; rowids: Set<number> }>();
+  for (const readSet of readSets) {
+    for (const [raw, filter] of readSet.tables) {
+      const table = raw.toLowerCase();
+      const previous = tables.get(table);
+      if (filter.kind === 'all' || previous?.kind === 'all') tables.set(table, { kind: 'all' });
+      else if (previous === undefined) tables.set(table, { kind: 'rowids', rowids: new Set(filter.rowids) });
+      else for (const rowid of filter.rowids) previous.rowids.add(rowid);
+    }
+  }
+  return { tables };
+}

@@ -1,0 +1,257 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import pino, { type Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { Authenticator, Identity } from '../auth/identity.ts';
+import { signedTokenAuthenticator } from '../auth/signed-token.ts';
+import { type TablePermissions, tablePermissions } from '../auth/table-permissions.ts';
+import { type ServerConfig, type ServerConfigInput, serverConfigSchema } from '../config.ts';
+import type { LiveDatabase, ReadSet } from '../db/database-contract.ts';
+import { openLiveDatabase } from '../db/open-database.ts';
+import { mergeReadSets, requestDatabase, StatementTablesCache } from '../db/request-database.ts';
+import { appRouter } from '../domain/app-router.ts';
+import { DEMO_ROLES, DEMO_SCHEMA } from '../domain/demo-schema.ts';
+import { seedDemoData } from '../domain/demo-seed.ts';
+import { LiveHub } from '../live/live-hub.ts';
+import type { LiveframeServices } from '../live/live-services.ts';
+import { LiveSessions } from '../live/live-sessions.ts';
+import { createLiveframeContext } from '../trpc/context.ts';
+import { createCallerFactory } from '../trpc/trpc-builder.ts';
+import { renderMetrics } from './metrics-endpoint.ts';
+import { ServerMetrics } from './server-metrics.ts';
+
+export interface LiveframeServerOptions {
+  readonly config?: ServerConfigInput;
+  /** Replaces the signed-token authenticator. */
+  readonly authenticate?: Authenticator;
+  /** Replaces the demo roles' table rights. */
+  readonly permissions?: TablePermissions;
+  readonly logger?: Logger;
+}
+
+/** A running server; dispose it (or `close()`) to drain clients and stop. */
+export interface LiveframeServer extends AsyncDisposable {
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly config: ServerConfig;
+  readonly services: LiveframeServices;
+  close(): Promise<void>;
+}
+
+type AppCaller = ReturnType<ReturnType<typeof createCallerFactory>>;
+
+async function callByPath(caller: AppCaller, path: string, input: unknown): Promise<unknown> {
+  let target: unknown = caller;
+  for (const segment of path.split('.')) {
+    target = (target as Record<string, unknown>)[segment];
+  }
+  if (typeof target !== 'function') throw new Error(`no procedure ${path}`);
+  return (target as (input: unknown) => Promise<unknown>)(input);
+}
+
+/**
+ * Starts the liveframe server: opens the database (local file, or an embedded replica of
+ * `primaryUrl`), migrates and seeds the demo domain, wires the change stream into the live hub,
+ * and serves tRPC over HTTP and WebSocket plus `/health` and `/metrics` on one port.
+ *
+ * @example
+ * await using server = await createLiveframeServer({ config: { port: 0, dbPath: file } });
+ * console.log(server.url);
+ */
+export async function createLiveframeServer(options: LiveframeServerOptions = {}): Promise<LiveframeServer> {
+  const config = serverConfigSchema.parse(options.config ?? {});
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { app: 'liveframe-server' } });
+  const database: LiveDatabase & AsyncDisposable =
+    config.primaryUrl === undefined
+      ? await openLiveDatabase({ mode: 'local', path: config.dbPath })
+      : await openLiveDatabase({
+          mode: 'replica',
+          path: config.dbPath,
+          syncUrl: config.primaryUrl,
+          syncIntervalMs: config.syncIntervalMs,
+          ...(config.primaryAuthToken === undefined ? {} : { authToken: config.primaryAuthToken }),
+        });
+  const driver = database.driver;
+  await driver.exec(DEMO_SCHEMA);
+  if (config.seed) await seedDemoData(driver, { tenantId: config.anonymousTenant });
+
+  const anonymous: Identity | null = config.anonymous
+    ? { userId: 'anonymous', tenantId: config.anonymousTenant, role: config.anonymousRole }
+    : null;
+  const authenticate =
+    options.authenticate ?? signedTokenAuthenticator({ secret: config.authSecret, anonymous });
+  const permissions = options.permissions ?? tablePermissions(DEMO_ROLES);
+  const tables = new StatementTablesCache(database);
+  const hub = new LiveHub({ initialPosition: driver.position(), historySize: config.historySize });
+  const metrics = new ServerMetrics();
+  const createCaller = createCallerFactory(appRouter);
+  const procedures = appRouter._def.procedures as unknown as Record<
+    string,
+    { _def: { type: string; meta?: { live?: boolean } } }
+  >;
+  const isLiveQuery = (path: string) => {
+    const def = Object.hasOwn(procedures, path) ? procedures[path]?._def : undefined;
+    return def?.type === 'query' && def.meta?.live === true;
+  };
+
+  const services: LiveframeServices = {
+    database,
+    hub,
+    permissions,
+    authenticate,
+    logger,
+    metrics,
+    options: config,
+    sessions: undefined as unknown as LiveSessions,
+    requestDatabase: (identity, capture) =>
+      requestDatabase({
+        database,
+        tables,
+        identity,
+        permissions,
+        ...(capture === undefined ? {} : { capture }),
+      }),
+    isLiveQuery,
+    deriveReadSet: async (identity, path, input) => {
+      const capture: ReadSet[] = [];
+      const caller = createCaller({
+        identity,
+        db: services.requestDatabase(identity, capture),
+        services,
+        headerMinFrame: undefined,
+        socket: undefined,
+      });
+      await callByPath(caller, path, input);
+      return mergeReadSets(capture);
+    },
+  };
+  (services as { sessions: LiveSessions }).sessions = new LiveSessions({
+    hub,
+    derive: services.deriveReadSet,
+    isLiveQuery,
+    maxQueriesPerSubscription: config.maxQueriesPerSubscription,
+    sessionGraceMs: config.sessionGraceMs,
+    onError: (error) => logger.warn({ err: error }, 're-deriving a read-set failed'),
+  });
+
+  // The change pump: every committed change (from any writer) reaches the hub in order.
+  const pumpAbort = new AbortController();
+  const pump = (async () => {
+    for await (const event of driver.changes({ signal: pumpAbort.signal })) {
+      if (event.type !== 'changes') tables.clear();
+      hub.publish(event);
+    }
+  })().catch((error: unknown) => {
+    if (!pumpAbort.signal.aborted) logger.error({ err: error }, 'change stream failed');
+  });
+
+  let state: 'serving' | 'draining' | 'closed' = 'serving';
+  const trpcHttp = createHTTPHandler({
+    router: appRouter,
+    basePath: '/trpc/',
+    createContext: (opts) => createLiveframeContext(services, opts),
+    onError: ({ error, path }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
+    },
+  });
+  const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    if (url === '/health' || url.startsWith('/health?')) {
+      const position = driver.position();
+      res.writeHead(state === 'serving' ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: state === 'serving' ? 'ok' : state, mode: driver.mode, ...position }));
+      return;
+    }
+    if (url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(renderMetrics({ services, clients: wss.clients.size }));
+      return;
+    }
+    if (url.startsWith('/trpc/')) {
+      if (state !== 'serving') {
+        res.writeHead(503, { 'content-type': 'application/json', connection: 'close' });
+        res.end('{"error":"shutting down"}');
+        return;
+      }
+      trpcHttp(req, res);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found');
+  });
+  httpServer.keepAliveTimeout = 5000;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes });
+  const wsHandler = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext: (opts) => createLiveframeContext(services, opts),
+    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
+    onError: ({ error, path }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
+    },
+  });
+  httpServer.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (state !== 'serving' || (path !== '/trpc' && path !== '/trpc/')) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // A protocol error (bad frame, oversized message) must close that socket only.
+      ws.on('error', (error) => logger.debug({ err: error }, 'websocket error'));
+      wss.emit('connection', ws, req);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const url = `http://${config.host}:${port}`;
+  logger.info({ url, mode: driver.mode, position: driver.position() }, 'liveframe server listening');
+
+  const close = async () => {
+    if (state !== 'serving') return;
+    state = 'draining';
+    logger.info('draining clients');
+    // Tell tRPC clients to reconnect (elsewhere), give them a moment, then close what is left.
+    wsHandler.broadcastReconnectNotification();
+    const drained = new Promise<void>((resolve) => {
+      if (wss.clients.size === 0) resolve();
+      for (const ws of wss.clients) ws.once('close', () => wss.clients.size === 0 && resolve());
+    });
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
+    for (const ws of wss.clients) ws.close(1001, 'server shutting down');
+    await Promise.race([drained, deadline]);
+    for (const ws of wss.clients) ws.terminate();
+    wss.close();
+    hub.close();
+    await new Promise<void>((resolve) => {
+      httpServer.close(() => resolve());
+      httpServer.closeAllConnections();
+    });
+    pumpAbort.abort();
+    services.sessions.close();
+    await database[Symbol.asyncDispose]();
+    await pump;
+    metrics.close();
+    state = 'closed';
+    logger.info('stopped');
+  };
+
+  return {
+    url,
+    wsUrl: `ws://${config.host}:${port}/trpc`,
+    port,
+    config,
+    services,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

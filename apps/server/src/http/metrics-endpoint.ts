@@ -1,0 +1,53 @@
+import type { LiveframeServices } from '../live/live-services.ts';
+
+/**
+ * Renders `/metrics` in the Prometheus text format: position, replica lag, clients,
+ * subscriptions, live queries, events/s, read-your-writes waits and event-loop delay.
+ */
+export function renderMetrics(input: { services: LiveframeServices; clients: number }): string {
+  const { services, clients } = input;
+  const position = services.database.driver.position();
+  const primary = services.database.primaryPosition?.();
+  const lag =
+    primary !== undefined && primary.generation === position.generation ? primary.frame - position.frame : 0;
+  const snapshot = services.metrics.snapshot();
+  const lines = [
+    ['liveframe_frame', position.frame, 'gauge', 'frame the local replica is at'],
+    ['liveframe_hub_frame', services.hub.position().frame, 'gauge', 'frame the live hub has processed'],
+    ['liveframe_replica_lag_frames', Math.max(0, lag), 'gauge', 'frames the replica is behind the primary'],
+    ['liveframe_clients', clients, 'gauge', 'open WebSocket connections'],
+    ['liveframe_subscriptions', services.hub.streamCount, 'gauge', 'active live subscriptions'],
+    ['liveframe_sessions', services.sessions.size, 'gauge', 'subscriptions with registrations kept'],
+    ['liveframe_live_queries', services.hub.registrationCount, 'gauge', 'registered live queries'],
+    ['liveframe_change_events_total', services.hub.publishedCount, 'counter', 'capture events processed'],
+    ['liveframe_events_sent_total', snapshot.eventsSent, 'counter', 'subscription events sent'],
+    ['liveframe_events_per_second', snapshot.eventsPerSecond, 'gauge', 'subscription events sent per second'],
+    [
+      'liveframe_slow_clients_cut_total',
+      snapshot.slowClientsCut,
+      'counter',
+      'clients disconnected for not reading',
+    ],
+    [
+      'liveframe_min_frame_reached_total',
+      snapshot.frameWaits.reached,
+      'counter',
+      'minFrame waits that succeeded',
+    ],
+    [
+      'liveframe_min_frame_timeout_total',
+      snapshot.frameWaits.timeout,
+      'counter',
+      'minFrame waits that timed out',
+    ],
+    ['liveframe_event_loop_delay_p99_ms', snapshot.eventLoopDelayP99Ms, 'gauge', 'event-loop delay p99'],
+    ['liveframe_event_loop_delay_max_ms', snapshot.eventLoopDelayMaxMs, 'gauge', 'event-loop delay max'],
+    ['liveframe_rss_bytes', process.memoryUsage.rss(), 'gauge', 'resident set size'],
+  ] as const;
+  return `${lines
+    .map(
+      ([name, value, type, help]) =>
+        `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${Number(value)}`,
+    )
+    .join('\n')}\n`;
+}

@@ -1,0 +1,33 @@
+import type { Logger } from 'pino';
+import type { Authenticator, Identity } from '../auth/identity.ts';
+import type { TablePermissions } from '../auth/table-permissions.ts';
+import type { LiveDatabase, ReadSet } from '../db/database-contract.ts';
+import type { RequestDatabase } from '../db/request-database.ts';
+import type { ServerMetrics } from '../http/server-metrics.ts';
+import type { LiveHub } from './live-hub.ts';
+import type { LiveSessions } from './live-sessions.ts';
+
+/** Tunables of the live layer (see config.ts for defaults and flags). */
+export interface LiveOptions {
+  readonly minFrameTimeoutMs: number;
+  readonly maxBufferedBytes: number;
+  readonly slowClientGraceMs: number;
+  readonly maxQueriesPerSubscription: number;
+  readonly sessionGraceMs: number;
+}
+
+/** Everything procedures reach through `ctx.services`: one instance per server. */
+export interface LiveframeServices {
+  readonly database: LiveDatabase;
+  readonly hub: LiveHub;
+  readonly sessions: LiveSessions;
+  readonly permissions: TablePermissions;
+  readonly authenticate: Authenticator;
+  readonly options: LiveOptions;
+  readonly logger: Logger;
+  readonly metrics: ServerMetrics;
+  requestDatabase(identity: Identity, capture?: ReadSet[]): RequestDatabase;
+  /** Runs a live query procedure as `identity` and returns what it read (set once the router exists). */
+  deriveReadSet(identity: Identity, path: string, input: unknown): Promise<ReadSet>;
+  isLiveQuery(path: string): boolean;
+}

@@ -1,0 +1,7 @@
+/** Test fixtures for apps and e2e tests: in-process and child-process servers on port 0. */
+export {
+  type ServerProcess,
+  type StartServerOptions,
+  startServer,
+  startServerProcess,
+} from './start-server.ts';

@@ -1,0 +1,166 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { ServerConfigInput } from '../config.ts';
+import {
+  createLiveframeServer,
+  type LiveframeServer,
+  type LiveframeServerOptions,
+} from '../http/liveframe-server.ts';
+
+export interface StartServerOptions {
+  /** `replica` needs `primaryUrl`; defaults to `local`. */
+  readonly mode?: 'local' | 'replica';
+  readonly primaryUrl?: string;
+  /** Database file; a fresh temp file (removed on dispose) when omitted. */
+  readonly dbPath?: string;
+  /** Any other server option (port is always 0 unless given). */
+  readonly config?: ServerConfigInput;
+  readonly authenticate?: LiveframeServerOptions['authenticate'];
+  readonly permissions?: LiveframeServerOptions['permissions'];
+}
+
+async function resolvePaths(
+  options: StartServerOptions,
+): Promise<{ dbPath: string; cleanup: () => Promise<void> }> {
+  if (options.dbPath !== undefined) return { dbPath: options.dbPath, cleanup: async () => {} };
+  const dir = await mkdtemp(join(tmpdir(), 'liveframe-server-'));
+  return { dbPath: join(dir, 'app.db'), cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+function configFor(options: StartServerOptions, dbPath: string): ServerConfigInput {
+  if ((options.mode ?? 'local') === 'replica' && options.primaryUrl === undefined) {
+    throw new Error('startServer: replica mode needs primaryUrl');
+  }
+  return {
+    port: 0,
+    logLevel: 'silent',
+    ...options.config,
+    dbPath,
+    ...(options.mode === 'replica' && options.primaryUrl !== undefined
+      ? { primaryUrl: options.primaryUrl }
+      : {}),
+  };
+}
+
+/**
+ * An in-process server on port 0 for tests, disposable (house rule 7).
+ *
+ * @example
+ * await using server = await startServer();
+ * const client = createWSClient({ url: server.wsUrl, WebSocket });
+ */
+export async function startServer(options: StartServerOptions = {}): Promise<LiveframeServer> {
+  const { dbPath, cleanup } = await resolvePaths(options);
+  try {
+    const server = await createLiveframeServer({
+      config: configFor(options, dbPath),
+      ...(options.authenticate === undefined ? {} : { authenticate: options.authenticate }),
+      ...(options.permissions === undefined ? {} : { permissions: options.permissions }),
+    });
+    const close = async () => {
+      await server.close();
+      await cleanup();
+    };
+    return { ...server, close, [Symbol.asyncDispose]: close };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+/** A server in its own process (for SIGKILL tests); `kill()` and `restart()` keep the same port and file. */
+export interface ServerProcess extends AsyncDisposable {
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly dbPath: string;
+  readonly pid: number | undefined;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  restart(): Promise<void>;
+}
+
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.ts');
+
+async function spawnMain(
+  config: ServerConfigInput,
+  port: number,
+): Promise<{ child: ChildProcess; port: number }> {
+  const args = ['--import', 'tsx', MAIN, '--port', String(port), '--db', String(config.dbPath)];
+  if (config.primaryUrl !== undefined) args.push('--primary', config.primaryUrl);
+  if (config.logLevel !== undefined) args.push('--log-level', config.logLevel);
+  if (config.seed === false) args.push('--no-seed');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  const lines = createInterface({ input: child.stdout! });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error('server process did not start in 30 s')), 30_000);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${error.message}\n${stderr.join('')}`));
+    };
+    child.once('exit', (code, signal) => fail(new Error(`server process exited (${code ?? signal})`)));
+    lines.on('line', (line) => {
+      try {
+        const message = JSON.parse(line) as { liveframe?: string; port?: number };
+        if (message.liveframe === 'listening' && message.port !== undefined) {
+          clearTimeout(timer);
+          child.removeAllListeners('exit');
+          resolve({ child, port: message.port });
+        }
+      } catch {
+        // a log line
+      }
+    });
+  });
+}
+
+/**
+ * Starts `src/main.ts` in a child process on a free port; dispose kills it and removes its files.
+ *
+ * @example
+ * await using server = await startServerProcess();
+ * await server.kill('SIGKILL'); await server.restart();
+ */
+export async function startServerProcess(options: StartServerOptions = {}): Promise<ServerProcess> {
+  const { dbPath, cleanup } = await resolvePaths(options);
+  const config = configFor(options, dbPath);
+  let { child, port } = await spawnMain(config, 0);
+  const exited = (c: ChildProcess) =>
+    c.exitCode !== null || c.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => c.once('exit', () => resolve()));
+  const handle: ServerProcess = {
+    get url() {
+      return `http://127.0.0.1:${port}`;
+    },
+    get wsUrl() {
+      return `ws://127.0.0.1:${port}/trpc`;
+    },
+    get port() {
+      return port;
+    },
+    dbPath,
+    get pid() {
+      return child.pid;
+    },
+    async kill(signal = 'SIGKILL') {
+      child.kill(signal);
+      await exited(child);
+    },
+    async restart() {
+      ({ child, port } = await spawnMain({ ...config, seed: false }, port));
+    },
+    async [Symbol.asyncDispose]() {
+      child.kill('SIGKILL');
+      await exited(child);
+      await cleanup();
+    },
+  };
+  return handle;
+}

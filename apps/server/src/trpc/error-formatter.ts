@@ -1,0 +1,96 @@
+import { TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { ServerError, type ServerErrorCode } from '../server-error.ts';
+
+const SERVER_CODES: Record<ServerErrorCode, TRPC_ERROR_CODE_KEY> = {
+  FRAME_TIMEOUT: 'TIMEOUT',
+  GENERATION_CHANGED: 'CONFLICT',
+  INVALID_POSITION: 'BAD_REQUEST',
+  FORBIDDEN_TABLE: 'FORBIDDEN',
+  UNAUTHENTICATED: 'UNAUTHORIZED',
+  UNKNOWN_SUBSCRIPTION: 'NOT_FOUND',
+  UNKNOWN_PROCEDURE: 'BAD_REQUEST',
+  TOO_MANY_QUERIES: 'TOO_MANY_REQUESTS',
+  NOT_FOUND: 'NOT_FOUND',
+  SHUTTING_DOWN: 'SERVICE_UNAVAILABLE',
+};
+
+/** A foreign layer error with a `code` (db-core's `DbError`, reactive's `ReactiveError`). */
+interface CodedError extends Error {
+  readonly code: string;
+  readonly sql?: string;
+}
+
+function isCoded(error: unknown, name: string): error is CodedError {
+  return (
+    error instanceof Error && error.name === name && typeof (error as { code?: unknown }).code === 'string'
+  );
+}
+
+/**
+ * The one place where layer errors become tRPC errors (house rule 2). `ServerError`s keep their
+ * code, `DbError`s become `DB_ERROR` (constraint violations a `CONFLICT`), `ReactiveError`s a
+ * `BAD_REQUEST`; anything else stays an internal error. The original is the `cause`, which
+ * {@link formatLiveframeError} turns into `data.liveframe.code`.
+ *
+ * @example throw toTRPCError(error);
+ */
+export function toTRPCError(error: unknown): TRPCError {
+  if (error instanceof TRPCError) return error;
+  if (error instanceof ServerError) {
+    return new TRPCError({ code: SERVER_CODES[error.code], message: error.message, cause: error });
+  }
+  if (isCoded(error, 'DbError') || isSqliteError(error)) {
+    const constraint = /CONSTRAINT/i.test(error.code) || /constraint/i.test(error.message);
+    return new TRPCError({
+      code: constraint ? 'CONFLICT' : 'INTERNAL_SERVER_ERROR',
+      message: constraint ? error.message : 'database error',
+      cause: error,
+    });
+  }
+  if (isCoded(error, 'ReactiveError')) {
+    return new TRPCError({ code: 'BAD_REQUEST', message: error.message, cause: error });
+  }
+  return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause: error });
+}
+
+function isSqliteError(error: unknown): error is CodedError {
+  return (
+    error instanceof Error &&
+    error.name === 'SqliteError' &&
+    typeof (error as { code?: unknown }).code === 'string'
+  );
+}
+
+/** `data.liveframe` of every error answer: the liveframe code a client can branch on. */
+export interface LiveframeErrorData {
+  readonly code: string;
+  readonly dbCode?: string;
+}
+
+export function liveframeErrorData(error: TRPCError): LiveframeErrorData {
+  const cause = error.cause;
+  if (cause instanceof ServerError) return { code: cause.code };
+  if (isCoded(cause, 'DbError') || isSqliteError(cause)) return { code: 'DB_ERROR', dbCode: cause.code };
+  if (isCoded(cause, 'ReactiveError')) return { code: cause.code };
+  if (error.code === 'BAD_REQUEST' && cause?.name === 'ZodError') return { code: 'INVALID_INPUT' };
+  if (error.code === 'BAD_REQUEST' || error.code === 'PARSE_ERROR') return { code: 'INVALID_INPUT' };
+  if (error.code === 'NOT_FOUND') return { code: 'UNKNOWN_PROCEDURE' };
+  return { code: error.code };
+}
+
+/**
+ * The tRPC `errorFormatter`: adds `data.liveframe` and drops stack traces.
+ *
+ * @example initTRPC.create({ errorFormatter: formatLiveframeError })
+ */
+export function formatLiveframeError<TShape extends { data: object }>(opts: {
+  shape: TShape;
+  error: TRPCError;
+}): TShape & { data: TShape['data'] & { liveframe: LiveframeErrorData } } {
+  const { stack: _stack, ...data } = opts.shape.data as Record<string, unknown>;
+  return {
+    ...opts.shape,
+    data: { ...(data as TShape['data']), liveframe: liveframeErrorData(opts.error) },
+  };
+}

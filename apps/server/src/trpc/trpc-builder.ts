@@ -1,0 +1,75 @@
+import { initTRPC } from '@trpc/server';
+import superjson from 'superjson';
+import { parsePositionId } from '../live/position-id.ts';
+import { ServerError } from '../server-error.ts';
+import type { LiveframeContext } from './context.ts';
+import { formatLiveframeError, toTRPCError } from './error-formatter.ts';
+import { unwrapFrameEnvelope } from './frame-envelope.ts';
+
+/** Procedure meta: `live: true` marks a query the live subscription may register. */
+export interface LiveframeMeta {
+  readonly live?: boolean;
+}
+
+const t = initTRPC
+  .context<LiveframeContext>()
+  .meta<LiveframeMeta>()
+  .create({ transformer: superjson, errorFormatter: formatLiveframeError });
+
+/** Maps every thrown layer error to a tRPC error in one place. */
+const errorMapping = t.middleware(async ({ next }) => {
+  const result = await next();
+  // tRPC wraps anything that is not a TRPCError as INTERNAL_SERVER_ERROR with the original as cause.
+  if (!result.ok && result.error.code === 'INTERNAL_SERVER_ERROR' && result.error.cause !== undefined) {
+    return { ...result, error: toTRPCError(result.error.cause) };
+  }
+  return result;
+});
+
+/**
+ * Read-your-writes (PROTOCOL.md): a query with `minFrame` (input envelope or HTTP header) waits
+ * until this server's replica reached it, with a deadline and without blocking the event loop.
+ */
+const readYourWrites = t.middleware(async ({ type, ctx, getRawInput, next }) => {
+  if (type !== 'query') return next();
+  const { input, minFrame, wrapped } = unwrapFrameEnvelope(await getRawInput());
+  const target = minFrame ?? ctx.headerMinFrame;
+  if (target !== undefined) {
+    const position = parsePositionId(target);
+    const result = await ctx.services.database.driver.waitForFrame(position, {
+      timeoutMs: ctx.services.options.minFrameTimeoutMs,
+    });
+    ctx.services.metrics.observeFrameWait(result.status);
+    if (result.status === 'timeout') {
+      throw new ServerError(
+        'FRAME_TIMEOUT',
+        `replica did not reach ${target} in time (at ${result.position.frame})`,
+      );
+    }
+    if (result.status === 'generation-changed') {
+      throw new ServerError(
+        'GENERATION_CHANGED',
+        `frame ${target} belongs to another primary generation: refetch`,
+      );
+    }
+  }
+  return wrapped ? next({ getRawInput: async () => input }) : next();
+});
+
+export const createRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const mergeRouters = t.mergeRouters;
+
+/** Any procedure: errors mapped, `minFrame` honoured for queries. */
+export const procedure = t.procedure.use(errorMapping).use(readYourWrites);
+
+/**
+ * A live query: an ordinary query the client may register with its live subscription; its
+ * read-set is derived by running it under capture.
+ *
+ * @example const byId = liveQuery.input(z.object({ id: z.number() })).query(({ ctx, input }) => ctx.db.get(...));
+ */
+export const liveQuery = procedure.meta({ live: true });
+
+/** A mutation; return `{ ..., frame: formatPositionId(position) }` so the client can read its write. */
+export const mutation = procedure;
