@@ -197,7 +197,7 @@ export class Connection implements Disposable {
   openIterator(sql: string, params?: BindParams): StatementIterator {
     const { stmt, params: info } = this.#prepare(sql);
     const args = checkBindParams(params, info, sql);
-    stmt.raw(true);
+    if (stmt.reader) stmt.raw(true);
     let columns: string[];
     let iterator: Iterator<unknown>;
     try {
@@ -313,12 +313,14 @@ export class Connection implements Disposable {
       return cached;
     }
     const prepared = this.#prepare(sql);
-    if (mode !== 'run') prepared.stmt.raw(true);
+    // raw() throws for statements without result columns; those yield no rows anyway.
+    const raw = mode !== 'run' && prepared.stmt.reader;
+    if (raw) prepared.stmt.raw(true);
     const entry: CachedStatement = {
       stmt: prepared.stmt,
       params: prepared.params,
-      columns: mode === 'run' ? [] : prepared.stmt.columns().map((c) => c.name),
-      columnsConfirmed: mode === 'run',
+      columns: raw ? prepared.stmt.columns().map((c) => c.name) : [],
+      columnsConfirmed: !raw,
     };
     this.#cache.set(key, entry);
     return entry;

@@ -1,0 +1,218 @@
+import type { CaptureEvent } from './change-set.ts';
+import type { Connection } from './connection.ts';
+import { type CursorOptions, openCursor } from './cursor.ts';
+import type {
+  ChangeStreamOptions,
+  ConnectionMode,
+  Driver,
+  SyncResult,
+  Transaction,
+  TransactionBehavior,
+  WaitForFrameResult,
+  WriteResult,
+} from './driver.ts';
+import { DbError } from './errors.ts';
+import { ExtensionAllowlist } from './extension-allowlist.ts';
+import { describeStatement, type StatementInfo } from './introspection.ts';
+import { LocalDriver } from './local-driver.ts';
+import { type OpenOptions, type ReplicaOpenOptions, validateOpenOptions } from './open-options.ts';
+import type { FramePosition } from './position.ts';
+import type { LocalConnections } from './read-connection-pool.ts';
+import { type ReadSet, ReadSetAnalyzer } from './read-set.ts';
+import type { BindParams, Row } from './values.ts';
+
+/**
+ * The database application code and the server use. It owns its driver (house rule 1): reads
+ * are synchronous on local connections, writes are asynchronous in both modes.
+ *
+ * @example
+ * await using db = await openDatabase({ mode: 'local', path: './data/app.db' });
+ * await db.exec('CREATE TABLE IF NOT EXISTS todo(id INTEGER PRIMARY KEY, title TEXT)');
+ * const { position } = await db.run('INSERT INTO todo(title) VALUES (?)', ['write docs']);
+ * db.all('SELECT * FROM todo'); // [{ id: 1, title: 'write docs' }]
+ */
+export class Database implements AsyncDisposable {
+  readonly #driver: Driver;
+  readonly #connections: LocalConnections;
+  readonly #extensions: ExtensionAllowlist;
+  readonly #readSets: ReadSetAnalyzer;
+  #closed = false;
+
+  /** @internal Use `openDatabase`. */
+  constructor(driver: Driver, options: { allowedExtensions?: readonly string[] | undefined }) {
+    if (driver.connections === undefined) {
+      throw new DbError('INTERNAL', `the ${driver.mode} driver exposes no local connections`);
+    }
+    this.#driver = driver;
+    this.#connections = driver.connections;
+    this.#extensions = new ExtensionAllowlist(options.allowedExtensions ?? []);
+    this.#readSets = new ReadSetAnalyzer(() => this.#reader());
+  }
+
+  get mode(): ConnectionMode {
+    return this.#driver.mode;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** @example db.all<{ id: number }>('SELECT id FROM todo WHERE done = ?', [0]) */
+  all<T extends Row = Row>(sql: string, params?: BindParams): T[] {
+    return this.#driver.all<T>(sql, params);
+  }
+
+  /** @example db.get<{ n: number }>('SELECT count(*) AS n FROM todo')?.n */
+  get<T extends Row = Row>(sql: string, params?: BindParams): T | undefined {
+    return this.#driver.get<T>(sql, params);
+  }
+
+  /** @example const { lastInsertRowid, position } = await db.run('INSERT INTO todo(title) VALUES (?)', ['x']); */
+  run(sql: string, params?: BindParams): Promise<WriteResult> {
+    return this.#driver.run(sql, params);
+  }
+
+  /** Runs a script (migrations). @example await db.exec('CREATE TABLE a(x); CREATE TABLE b(y);') */
+  exec(sql: string): Promise<FramePosition> {
+    return this.#driver.exec(sql);
+  }
+
+  /**
+   * @example
+   * await db.transaction(async (tx) => {
+   *   await tx.run('UPDATE account SET balance = balance - 10 WHERE id = 1');
+   *   await tx.savepoint(async (sp) => sp.run('INSERT INTO audit(msg) VALUES (?)', ['moved 10']));
+   * }, { behavior: 'immediate' });
+   */
+  transaction<T>(
+    fn: (tx: Transaction) => Promise<T>,
+    options?: { behavior?: TransactionBehavior },
+  ): Promise<{ value: T; position: FramePosition }> {
+    return this.#driver.transaction(fn, options);
+  }
+
+  position(): FramePosition {
+    return this.#driver.position();
+  }
+
+  sync(): Promise<SyncResult> {
+    return this.#driver.sync();
+  }
+
+  /** @example const r = await db.waitForFrame(minFrame, { timeoutMs: 2000 }); if (r.status !== 'reached') ... */
+  waitForFrame(target: FramePosition, options: { timeoutMs: number }): Promise<WaitForFrameResult> {
+    return this.#driver.waitForFrame(target, options);
+  }
+
+  /** @example for await (const e of db.changes({ signal })) if (e.type === 'changes') handle(e.changeSet); */
+  changes(options?: ChangeStreamOptions): AsyncIterable<CaptureEvent> {
+    return this.#driver.changes(options);
+  }
+
+  /**
+   * Streams rows with constant memory; leaving the loop early releases the statement.
+   * @example for await (const row of db.cursor('SELECT * FROM events ORDER BY id')) process(row);
+   */
+  cursor<T extends Row = Row>(
+    sql: string,
+    params?: BindParams,
+    options?: CursorOptions,
+  ): AsyncGenerator<T, void> {
+    this.#assertOpen(sql);
+    return openCursor<T>(this.#connections, sql, params, options);
+  }
+
+  /**
+   * Tables (and rowids, for primary-key lookups) a statement depends on, from the engine's plan.
+   * @example db.readSet('SELECT * FROM todo WHERE id = ?', [3]).tables.get('todo') // { kind: 'rowids', rowids: Set {3} }
+   */
+  readSet(sql: string, params?: BindParams): ReadSet {
+    this.#assertOpen(sql);
+    return this.#readSets.readSet(sql, params);
+  }
+
+  /** @example db.describe('SELECT id, title FROM todo WHERE id = :id').parameterNames // [':id'] */
+  describe(sql: string): StatementInfo {
+    return describeStatement(this.#reader(), sql);
+  }
+
+  /**
+   * Loads a SQLite extension on every local connection, only if its realpath was allowed at open.
+   * @example await openDatabase({ mode: 'local', path, allowedExtensions: ['/opt/ext/vec.so'] })
+   */
+  loadExtension(path: string): void {
+    this.#assertOpen();
+    const real = this.#extensions.check(path);
+    this.#connections.addSetup((conn) => conn.loadExtension(real));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#driver.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #reader(): Connection {
+    this.#assertOpen();
+    return this.#connections.reader;
+  }
+
+  #assertOpen(sql?: string): void {
+    if (this.#closed) throw new DbError('CLOSED', 'the database is closed', { sql });
+  }
+}
+
+/**
+ * Opens a database in local or replica mode after validating the options.
+ *
+ * @example
+ * const db = await openDatabase({ mode: 'replica', path: './replica.db', syncUrl: 'http://127.0.0.1:8080' });
+ */
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  const valid = validateOpenOptions(options);
+  const common = {
+    path: valid.path,
+    ...(valid.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: valid.busyTimeoutMs }),
+    ...(valid.statementCacheSize === undefined ? {} : { statementCacheSize: valid.statementCacheSize }),
+  };
+  let driver: Driver;
+  if (valid.mode === 'local') {
+    driver = LocalDriver.open({
+      ...common,
+      ...(valid.externalChangePollMs === undefined
+        ? {}
+        : { externalChangePollMs: valid.externalChangePollMs }),
+    });
+  } else {
+    driver = await openReplicaDriver(valid, common);
+  }
+  try {
+    return new Database(driver, { allowedExtensions: valid.allowedExtensions });
+  } catch (error) {
+    await driver.close();
+    throw error;
+  }
+}
+
+interface ReplicaDriverModule {
+  ReplicaDriver: { open(options: Record<string, unknown>): Driver | Promise<Driver> };
+}
+
+async function openReplicaDriver(
+  options: ReplicaOpenOptions,
+  common: Record<string, unknown>,
+): Promise<Driver> {
+  // Loaded on demand: local-only processes never start the replica worker machinery.
+  const specifier = './replica/replica-driver.ts';
+  const module = (await import(specifier)) as ReplicaDriverModule;
+  return module.ReplicaDriver.open({
+    ...common,
+    syncUrl: options.syncUrl,
+    ...(options.authToken === undefined ? {} : { authToken: options.authToken }),
+    ...(options.syncIntervalMs === undefined ? {} : { syncIntervalMs: options.syncIntervalMs }),
+  });
+}

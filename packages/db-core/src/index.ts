@@ -1,0 +1,31 @@
+// Public entry of @liveframe/db-core (house rule 6): explicit named exports only.
+export type { CaptureEvent, ChangeOp, ChangeSet, TableChange } from './change-set.ts';
+export { ChangeBroadcaster } from './change-stream.ts';
+export type { ColumnInfo, ConnectionOptions, RunResult, StatementIterator } from './connection.ts';
+export { Connection } from './connection.ts';
+export type { CursorOptions } from './cursor.ts';
+export { openCursor } from './cursor.ts';
+export { Database, openDatabase } from './database.ts';
+export type {
+  ChangeStreamOptions,
+  ConnectionMode,
+  Driver,
+  SyncResult,
+  Transaction,
+  TransactionBehavior,
+  WaitForFrameResult,
+  WriteResult,
+} from './driver.ts';
+export type { DbErrorCode, DbErrorOptions } from './errors.ts';
+export { DbError, isDbError, toDbError } from './errors.ts';
+export type { StatementInfo } from './introspection.ts';
+export type { LocalDriverOptions } from './local-driver.ts';
+export { LocalDriver } from './local-driver.ts';
+export type { LocalOpenOptions, OpenOptions, ReplicaOpenOptions } from './open-options.ts';
+export type { FramePosition } from './position.ts';
+export type { ConnectionRole, ConnectionSetup, LocalConnections } from './read-connection-pool.ts';
+export { ReadConnectionPool } from './read-connection-pool.ts';
+export type { ReadSet, RowFilter } from './read-set.ts';
+export { ReadSetAnalyzer } from './read-set.ts';
+export type { ParameterInfo } from './sql-text.ts';
+export type { BindParams, Row, SqlValue } from './values.ts';
