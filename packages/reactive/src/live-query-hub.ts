@@ -107,6 +107,8 @@ const REASONS = {
 export class LiveQueryHub implements Disposable {
   readonly #registry = new LiveQueryRegistry();
   readonly #subscriptions = new Map<string, HubSubscription>();
+  /** Queries found stale at registration while their subscriber had no subscription: told on subscribe. */
+  readonly #staleWhileAway = new Map<string, Map<string, readonly string[]>>();
   readonly #history: ChangeHistory;
   readonly #maxRowidsPerTable: number;
   readonly #bufferSize: number;
@@ -189,7 +191,17 @@ export class LiveQueryHub implements Disposable {
     } else {
       tables = [...readSet.tables.keys()];
     }
-    this.#subscriptions.get(subscriberId)?.offer({ type: 'invalidate', position, queries: [key], tables });
+    const subscription = this.#subscriptions.get(subscriberId);
+    if (subscription !== undefined) {
+      subscription.offer({ type: 'invalidate', position, queries: [key], tables });
+    } else {
+      let stale = this.#staleWhileAway.get(subscriberId);
+      if (stale === undefined) {
+        stale = new Map();
+        this.#staleWhileAway.set(subscriberId, stale);
+      }
+      stale.set(key, tables);
+    }
     return { stale: true, position };
   }
 
@@ -199,6 +211,7 @@ export class LiveQueryHub implements Disposable {
    * @example hub.unregisterQuery('client-1', 'user:7');
    */
   unregisterQuery(subscriberId: string, key: string): boolean {
+    this.#staleWhileAway.get(subscriberId)?.delete(key);
     return this.#registry.unregister(subscriberId, key);
   }
 
@@ -209,6 +222,7 @@ export class LiveQueryHub implements Disposable {
    */
   releaseSubscriber(subscriberId: string): void {
     this.#subscriptions.get(subscriberId)?.end('closed');
+    this.#staleWhileAway.delete(subscriberId);
     this.#registry.unregisterSubscriber(subscriberId);
   }
 
@@ -255,8 +269,17 @@ export class LiveQueryHub implements Disposable {
       return subscription;
     }
     subscription.offer(first);
-    if (first.type === 'live' && options.after !== undefined) {
-      const missed = this.#missed(subscriberId, first.position);
+    const staleWhileAway = this.#staleWhileAway.get(subscriberId);
+    this.#staleWhileAway.delete(subscriberId);
+    if (first.type === 'live') {
+      const missed =
+        options.after === undefined
+          ? { queries: [], tables: [] }
+          : this.#missed(subscriberId, first.position);
+      for (const [key, tables] of staleWhileAway ?? []) {
+        if (!missed.queries.includes(key)) missed.queries.push(key);
+        for (const table of tables) if (!missed.tables.includes(table)) missed.tables.push(table);
+      }
       if (missed.queries.length > 0) subscription.offer({ type: 'invalidate', position: head, ...missed });
     }
     return subscription;
@@ -337,7 +360,10 @@ export class LiveQueryHub implements Disposable {
     this.#endedOverflows += subscription.overflows;
     if (this.#subscriptions.get(subscription.subscriberId) !== subscription) return;
     this.#subscriptions.delete(subscription.subscriberId);
-    if (reason !== 'replaced') this.#registry.unregisterSubscriber(subscription.subscriberId);
+    if (reason !== 'replaced') {
+      this.#staleWhileAway.delete(subscription.subscriberId);
+      this.#registry.unregisterSubscriber(subscription.subscriberId);
+    }
   }
 
   #assertOpen(): void {

@@ -18,8 +18,13 @@ export interface LiveSubscription extends AsyncIterableIterator<SubscriptionEven
   /** Every change after this position is delivered (the position of the first event, the ack). */
   readonly liveFrom: FramePosition;
   readonly closed: boolean;
+  /** Events queued and not yet taken by the consumer (at most the buffer size). */
+  readonly buffered: number;
   /** How many times a slow consumer's buffer overflowed into a refetch-all. */
   readonly overflows: number;
+  next(): Promise<IteratorResult<SubscriptionEvent>>;
+  /** Ends the subscription (what `break` in `for await` calls); unregisters the subscriber's queries. */
+  return(): Promise<IteratorResult<SubscriptionEvent>>;
   /** Ends the subscription; a pending `next()` resolves as done. Idempotent. */
   close(): void;
 }
@@ -62,6 +67,10 @@ export class HubSubscription implements LiveSubscription {
 
   get closed(): boolean {
     return this.#ended;
+  }
+
+  get buffered(): number {
+    return this.#queue.length;
   }
 
   get overflows(): number {
