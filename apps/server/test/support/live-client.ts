@@ -1,0 +1,110 @@
+import { createTRPCClient, createWSClient, httpLink, wsLink } from '@trpc/client';
+import superjson from 'superjson';
+import { WebSocket } from 'ws';
+import type { AppRouter, LiveEventData } from '../../src/index.ts';
+
+/** An async queue of events with deadline-bounded waits (no sleeps as synchronisation). */
+export class EventQueue<T> {
+  readonly #items: T[] = [];
+  #wake: (() => void) | undefined;
+
+  push(item: T): void {
+    this.#items.push(item);
+    this.#wake?.();
+  }
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  /** The next event; rejects when none arrives before the deadline. */
+  async next(deadlineMs = 10_000): Promise<T> {
+    const end = Date.now() + deadlineMs;
+    for (;;) {
+      const item = this.#items.shift();
+      if (item !== undefined) return item;
+      const left = end - Date.now();
+      if (left <= 0) throw new Error(`no event within ${deadlineMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  /** Skips events until one satisfies `predicate`. */
+  async until(predicate: (item: T) => boolean, deadlineMs = 10_000): Promise<T> {
+    const end = Date.now() + deadlineMs;
+    for (;;) {
+      const item = await this.next(Math.max(1, end - Date.now()));
+      if (predicate(item)) return item;
+    }
+  }
+}
+
+export interface LiveClient extends AsyncDisposable {
+  readonly trpc: ReturnType<typeof createTRPCClient<AppRouter>>;
+  readonly events: EventQueue<{ id: string; data: LiveEventData }>;
+  readonly subscriptionId: string;
+  /** Subscribes (again) with an optional lastEventId. */
+  subscribe(lastEventId?: string): void;
+  unsubscribe(): void;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+/**
+ * A real WebSocket tRPC client (the `ws` package) for tests, with one live subscription whose
+ * events land in `events`.
+ */
+export function connectLiveClient(
+  wsUrl: string,
+  options: { token?: string; subscriptionId?: string; retryDelayMs?: number } = {},
+): LiveClient {
+  const wsClient = createWSClient({
+    url: wsUrl,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    connectionParams: options.token === undefined ? null : { token: options.token },
+    retryDelayMs: () => options.retryDelayMs ?? 50,
+  });
+  const trpc = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient, transformer: superjson })] });
+  const subscriptionId = options.subscriptionId ?? `test-sub-${process.pid}-${++counter}-${Date.now()}`;
+  const events = new EventQueue<{ id: string; data: LiveEventData }>();
+  let active: { unsubscribe(): void } | undefined;
+  const client: LiveClient = {
+    trpc,
+    events,
+    subscriptionId,
+    subscribe(lastEventId) {
+      active?.unsubscribe();
+      active = trpc.live.events.subscribe(
+        { subscriptionId, ...(lastEventId === undefined ? {} : { lastEventId }) },
+        { onData: (event) => events.push(event as { id: string; data: LiveEventData }) },
+      );
+    },
+    unsubscribe() {
+      active?.unsubscribe();
+      active = undefined;
+    },
+    async close() {
+      active?.unsubscribe();
+      await wsClient.close();
+    },
+    [Symbol.asyncDispose]() {
+      return client.close();
+    },
+  };
+  return client;
+}
+
+/** A plain HTTP tRPC client. */
+export function httpClient(url: string, headers: Record<string, string> = {}) {
+  return createTRPCClient<AppRouter>({
+    links: [httpLink({ url: `${url}/trpc`, transformer: superjson, headers })],
+  });
+}
