@@ -116,7 +116,11 @@ export function planTriggers(db: SqlRunner): TriggerPlan {
  * Creates the log tables and brings the triggers in line with the current tables. Idempotent;
  * the caller wraps it in one transaction on the primary.
  */
-export function applyChangeLogSchema(db: SqlRunner): { tables: readonly string[]; created: number; dropped: number } {
+export function applyChangeLogSchema(db: SqlRunner): {
+  tables: readonly string[];
+  created: number;
+  dropped: number;
+} {
   for (const sql of CREATE_LOG_TABLES) db.run(sql);
   const plan = planTriggers(db);
   for (const name of plan.drop) db.run(`DROP TRIGGER IF EXISTS ${quoteIdent(name)}`);
@@ -138,14 +142,18 @@ export interface RetentionOptions {
  * Drops log rows by retention, never one a live registered cursor still needs and never the
  * newest row (the high-water mark). Runs inside one transaction on the primary.
  */
-export function compactChangeLog(db: SqlRunner, options: RetentionOptions): { deleted: number; minSeq: number } {
+export function compactChangeLog(
+  db: SqlRunner,
+  options: RetentionOptions,
+): { deleted: number; minSeq: number } {
   const maxSeq = Number(db.all(`SELECT coalesce(max(seq), 0) AS m FROM ${CHANGE_LOG_TABLE}`)[0]?.m ?? 0);
   db.run(`INSERT OR REPLACE INTO ${LOG_MARKS_TABLE}(ts, seq) VALUES (?, ?)`, [options.now, maxSeq]);
   let eligible = Number.NEGATIVE_INFINITY;
   if (options.maxRows !== null) eligible = Math.max(eligible, maxSeq - options.maxRows);
   if (options.maxAgeMs !== null) {
-    const mark = db.all(`SELECT max(seq) AS s FROM ${LOG_MARKS_TABLE} WHERE ts <= ?`, [options.now - options.maxAgeMs])[0]
-      ?.s;
+    const mark = db.all(`SELECT max(seq) AS s FROM ${LOG_MARKS_TABLE} WHERE ts <= ?`, [
+      options.now - options.maxAgeMs,
+    ])[0]?.s;
     if (mark !== null && mark !== undefined) eligible = Math.max(eligible, Number(mark));
   }
   const protectedRow = db.all(`SELECT min(seq) AS s FROM ${CURSORS_TABLE} WHERE updated_ms >= ?`, [

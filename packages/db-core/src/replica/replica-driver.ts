@@ -1,0 +1,556 @@
+import { randomUUID } from 'node:crypto';
+import { rename, rm } from 'node:fs/promises';
+import { AsyncMutex } from '../async-mutex.ts';
+import { OPS_BY_CODE } from '../capture/change-log.ts';
+import { ChangeLogReader } from '../capture/change-log-reader.ts';
+import type { CaptureEvent, TableChange } from '../change-set.ts';
+import { ChangeBroadcaster } from '../change-stream.ts';
+import { Connection } from '../connection.ts';
+import type {
+  ChangeStreamOptions,
+  Driver,
+  SyncResult,
+  Transaction,
+  TransactionBehavior,
+  WaitForFrameResult,
+  WriteResult,
+} from '../driver.ts';
+import { DbError } from '../errors.ts';
+import type { FramePosition } from '../position.ts';
+import { runTransaction } from '../transaction.ts';
+import type { BindParams, Row } from '../values.ts';
+import type { AdvanceEvent, ColumnarChanges, CompactReport, InstallReport } from './protocol.ts';
+import { ReplicaWorkerClient } from './replica-worker-client.ts';
+
+export interface ReplicaDriverOptions {
+  /** Local replica file; created by the replica worker (nothing else may create it first). */
+  readonly path: string;
+  /** The primary's URL (sqld's HTTP port, or Turso). */
+  readonly syncUrl: string;
+  readonly authToken?: string;
+  /** Periodic background sync in the worker; absent or 0: sync only on demand. */
+  readonly syncIntervalMs?: number;
+  /** When a sync shows user tables without change-log triggers, install them on the primary (default true). */
+  readonly autoRefreshTriggers?: boolean;
+  /** How often this replica registers its change-log cursor on the primary (default 30 s; 0 = never). */
+  readonly cursorHeartbeatMs?: number;
+  /** Registered cursors older than this no longer protect log rows from compaction (default 10 min). */
+  readonly cursorTtlMs?: number;
+  /** Read connections' statement cache size. */
+  readonly statementCacheSize?: number;
+}
+
+export interface FreezeOptions {
+  /** Where the standalone copy goes; default: replace the replica file in place. */
+  readonly path?: string;
+}
+
+export interface RetentionPolicy {
+  readonly maxAgeMs?: number;
+  readonly maxRows?: number;
+}
+
+interface FrozenState {
+  readonly write: Connection;
+  readonly log: ChangeLogReader;
+  readonly generation: string;
+  frame: number;
+}
+
+const WAIT_GRACE_MS = 50;
+
+/**
+ * Replica mode of db-core: an embedded libsql replica of a primary (sqld, Turso).
+ *
+ * One worker thread owns the libsql-js replica connection: it creates the file, runs every
+ * sync and every write delegated to the primary, and reads the replicated change log after each
+ * sync. The main thread reads from a plain local connection on the same file (query_only),
+ * which sees each sync at once and never hits the replica-connection engine bugs. Writes answer
+ * with the position they reached, and local reads see them as soon as the write resolves.
+ *
+ * For the local engineer's `openDatabase({ mode: 'replica', ... })`:
+ * `const driver = await ReplicaDriver.open({ path, syncUrl, authToken, syncIntervalMs })`.
+ *
+ * @example
+ * await using db = await ReplicaDriver.open({ path: '/var/app/replica.db', syncUrl: 'http://127.0.0.1:8080' });
+ * await db.installChangeLog();
+ * const { position } = await db.run('INSERT INTO todo(title) VALUES (?)', ['a']);
+ * db.all('SELECT * FROM todo'); // sees the insert
+ * await other.waitForFrame(position, { timeoutMs: 2000 }); // { status: 'reached', ... }
+ */
+export class ReplicaDriver implements Driver {
+  readonly mode = 'replica' as const;
+  readonly path: string;
+  #client: ReplicaWorkerClient | undefined;
+  #read: Connection;
+  #position: FramePosition;
+  #lastWrite: FramePosition | null = null;
+  readonly #writes = new AsyncMutex();
+  readonly #stream: ChangeBroadcaster;
+  #frozen: FrozenState | undefined;
+  #closed = false;
+  #lastSyncError: DbError | undefined;
+
+  private constructor(
+    options: ReplicaDriverOptions,
+    client: ReplicaWorkerClient,
+    read: Connection,
+    position: FramePosition,
+  ) {
+    this.path = options.path;
+    this.#client = client;
+    this.#read = read;
+    this.#position = position;
+    this.#stream = new ChangeBroadcaster(() => this.#position);
+    client.onAdvance = (event) => this.#onAdvance(event);
+    client.onSyncError = (error) => {
+      this.#lastSyncError = error;
+    };
+  }
+
+  /** Starts the worker (which creates the replica file and syncs once), then opens the local read connection. */
+  static async open(options: ReplicaDriverOptions): Promise<ReplicaDriver> {
+    if (typeof options.path !== 'string' || options.path === '' || options.path === ':memory:') {
+      throw new DbError('INVALID_OPTIONS', 'a replica needs a file path');
+    }
+    if (typeof options.syncUrl !== 'string' || options.syncUrl === '') {
+      throw new DbError('INVALID_OPTIONS', 'a replica needs a syncUrl');
+    }
+    const { client, position } = await ReplicaWorkerClient.start({
+      file: options.path,
+      syncUrl: options.syncUrl,
+      ...(options.authToken === undefined ? {} : { authToken: options.authToken }),
+      ...(options.syncIntervalMs === undefined ? {} : { syncIntervalMs: options.syncIntervalMs }),
+      autoRefreshTriggers: options.autoRefreshTriggers ?? true,
+      cursorHeartbeatMs: options.cursorHeartbeatMs ?? 30_000,
+      cursorTtlMs: options.cursorTtlMs ?? 600_000,
+    });
+    let read: Connection;
+    try {
+      read = Connection.open(options.path, {
+        readOnly: true,
+        ...(options.statementCacheSize === undefined
+          ? {}
+          : { statementCacheSize: options.statementCacheSize }),
+      });
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    return new ReplicaDriver(options, client, read, position);
+  }
+
+  // ---- reads: main thread, local connection -------------------------------------------------
+
+  all<T extends Row = Row>(sql: string, params?: BindParams): T[] {
+    this.#assertOpen(sql);
+    return this.#read.all<T>(sql, params);
+  }
+
+  get<T extends Row = Row>(sql: string, params?: BindParams): T | undefined {
+    this.#assertOpen(sql);
+    return this.#read.get<T>(sql, params);
+  }
+
+  /** The local read connection (for introspection, cursors); read-only, never the replica connection. */
+  get readConnection(): Connection {
+    this.#assertOpen();
+    return this.#read;
+  }
+
+  // ---- writes: delegated to the primary by the worker -----------------------------------------
+
+  run(sql: string, params?: BindParams): Promise<WriteResult> {
+    return this.#writes.runExclusive(async () => {
+      this.#assertOpen(sql);
+      const frozen = this.#frozen;
+      if (frozen !== undefined) {
+        const result = frozen.write.run(sql, params);
+        return { ...result, position: this.#afterLocalWrite(frozen) };
+      }
+      const reply = await this.#worker().request({ type: 'run', sql, params });
+      this.#noteWrite(reply.position);
+      return {
+        changes: reply.changes,
+        lastInsertRowid: BigInt(reply.lastInsertRowid),
+        position: reply.position,
+      };
+    });
+  }
+
+  exec(sql: string): Promise<FramePosition> {
+    return this.#writes.runExclusive(async () => {
+      this.#assertOpen(sql);
+      const frozen = this.#frozen;
+      if (frozen !== undefined) {
+        frozen.write.exec(sql);
+        this.#read.invalidateStatements();
+        return this.#afterLocalWrite(frozen);
+      }
+      const reply = await this.#worker().request({ type: 'exec', sql });
+      this.#noteWrite(reply.position);
+      return reply.position;
+    });
+  }
+
+  /**
+   * An interactive transaction on the primary (the worker holds it open on the replica
+   * connection; libSQL delegates BEGIN..COMMIT as one unit, reads inside it go to the primary).
+   * Atomic: a throw rolls everything back on the primary.
+   */
+  transaction<T>(
+    fn: (tx: Transaction) => Promise<T>,
+    options: { behavior?: TransactionBehavior } = {},
+  ): Promise<{ value: T; position: FramePosition }> {
+    return this.#writes.runExclusive(async () => {
+      this.#assertOpen();
+      const behavior = options.behavior ?? 'deferred';
+      const frozen = this.#frozen;
+      if (frozen !== undefined) {
+        const value = await runTransaction(frozen.write, fn, behavior);
+        return { value, position: this.#afterLocalWrite(frozen) };
+      }
+      const worker = this.#worker();
+      // read-only: libSQL has no remote read-only transaction; a deferred one that only reads stays on the primary.
+      await worker.request({ type: 'begin', behavior: behavior === 'read-only' ? 'deferred' : behavior });
+      const scope = new RemoteScope(worker, 0, behavior === 'read-only');
+      try {
+        const value = await fn(scope);
+        scope.finish();
+        const { position } = await worker.request({ type: 'commit' });
+        this.#noteWrite(position);
+        return { value, position };
+      } catch (error) {
+        scope.end();
+        if (worker.alive) await worker.request({ type: 'rollback' }).catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  /** The position of this driver's newest write (null before the first). */
+  maxWriteReplicationIndex(): FramePosition | null {
+    return this.#lastWrite;
+  }
+
+  // ---- replica control ------------------------------------------------------------------------
+
+  /** What the local read connections see now. */
+  position(): FramePosition {
+    return this.#position;
+  }
+
+  replicationIndex(): number {
+    return this.#position.frame;
+  }
+
+  /** The newest error of a background sync (periodic sync, trigger refresh, cursor heartbeat). */
+  get lastSyncError(): DbError | undefined {
+    return this.#lastSyncError;
+  }
+
+  get frozen(): boolean {
+    return this.#frozen !== undefined;
+  }
+
+  async sync(): Promise<SyncResult> {
+    this.#assertOpen();
+    const reply = await this.#worker().request({ type: 'sync' });
+    return { position: reply.position, framesSynced: reply.framesSynced };
+  }
+
+  /**
+   * Resolves once local reads see `target`, or reports why not: `generation-changed` when the
+   * primary started a new generation (frames of different generations are not comparable),
+   * `timeout` after `timeoutMs`. The worker syncs in a loop with backoff; the event loop never
+   * waits on it, and the call never outlives its deadline by more than a few ms.
+   */
+  async waitForFrame(target: FramePosition, options: { timeoutMs: number }): Promise<WaitForFrameResult> {
+    this.#assertOpen();
+    const current = this.#position;
+    if (current.generation === target.generation && current.frame >= target.frame) {
+      return { status: 'reached', position: current };
+    }
+    if (this.#frozen !== undefined) return { status: 'generation-changed', position: current };
+    const timeoutMs = Math.max(0, options.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const fallback = new Promise<WaitForFrameResult>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ status: 'timeout', position: this.#position }),
+        timeoutMs + WAIT_GRACE_MS,
+      );
+    });
+    try {
+      return await Promise.race([
+        this.#worker().request({ type: 'wait-for-frame', target, deadline: Date.now() + timeoutMs }),
+        fallback,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  changes(options?: ChangeStreamOptions): AsyncIterableIterator<CaptureEvent> {
+    return this.#stream.subscribe(options);
+  }
+
+  // ---- change log -----------------------------------------------------------------------------
+
+  /**
+   * Installs (or brings up to date) the replicated change log on the primary: log tables and
+   * AFTER INSERT/UPDATE/DELETE triggers on every user table, in one transaction. Idempotent;
+   * run it after migrations (the driver also re-runs it when a sync shows new tables).
+   */
+  installChangeLog(): Promise<InstallReport> {
+    return this.#writes.runExclusive(async () => {
+      this.#assertOpen();
+      if (this.#frozen !== undefined) throw frozenError('installChangeLog');
+      return this.#worker().request({ type: 'install-change-log' });
+    });
+  }
+
+  /** Drops log rows beyond the retention (age and/or count), never rows a live cursor still needs. */
+  compactChangeLog(policy: RetentionPolicy): Promise<CompactReport> {
+    return this.#writes.runExclusive(async () => {
+      this.#assertOpen();
+      if (this.#frozen !== undefined) throw frozenError('compactChangeLog');
+      return this.#worker().request({
+        type: 'compact-change-log',
+        maxAgeMs: policy.maxAgeMs ?? null,
+        maxRows: policy.maxRows ?? null,
+      });
+    });
+  }
+
+  // ---- freeze ---------------------------------------------------------------------------------
+
+  /**
+   * Turns the replica into a standalone local database: a consistent copy (VACUUM INTO) after a
+   * final sync, the worker stopped, the copy reopened locally. Afterwards writes work locally,
+   * the change stream continues from the log triggers, and `sync()` fails with NOT_SUPPORTED.
+   */
+  freeze(options: FreezeOptions = {}): Promise<FramePosition> {
+    return this.#writes.runExclusive(async () => {
+      this.#assertOpen();
+      if (this.#frozen !== undefined) throw frozenError('freeze');
+      const worker = this.#worker();
+      const target = options.path ?? this.path;
+      const temp = `${target}.freeze-${randomUUID()}`;
+      try {
+        await worker.request({ type: 'sync' });
+      } catch {
+        // Offline: freeze what we have.
+      }
+      await worker.request({ type: 'snapshot', path: temp });
+      await worker.close();
+      this.#client = undefined;
+      this.#read.close();
+      if (target === this.path) {
+        for (const suffix of ['-wal', '-shm', '-client_wal_index', '-client_wal_index.meta', '-info']) {
+          await rm(`${this.path}${suffix}`, { force: true });
+        }
+      }
+      await rename(temp, target);
+      const write = Connection.open(target);
+      write.exec('PRAGMA journal_mode = WAL');
+      this.#read = Connection.open(target, { readOnly: true });
+      const frozen: FrozenState = {
+        write,
+        log: new ChangeLogReader(write),
+        generation: `frozen:${this.#position.generation}:${randomUUID()}`,
+        frame: 0,
+      };
+      this.#frozen = frozen;
+      const previous = this.#position;
+      this.#position = { generation: frozen.generation, frame: 0 };
+      this.#stream.publish({
+        type: 'refetch-all',
+        position: this.#position,
+        reason: `frozen at frame ${previous.frame}`,
+      });
+      return this.#position;
+    });
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#writes.runExclusive(async () => {
+      this.#stream.close();
+      await this.#client?.close();
+      this.#client = undefined;
+      this.#read.close();
+      this.#frozen?.write.close();
+    });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Test hook: make the worker exit as if it had crashed. */
+  debugCrashWorker(): void {
+    this.#client?.debugExit();
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  #worker(): ReplicaWorkerClient {
+    if (this.#frozen !== undefined) throw frozenError('sync');
+    const client = this.#client;
+    if (client === undefined || this.#closed) throw new DbError('CLOSED', 'the replica is closed');
+    return client;
+  }
+
+  #assertOpen(sql?: string): void {
+    if (this.#closed) throw new DbError('CLOSED', 'the replica is closed', { sql });
+  }
+
+  #noteWrite(position: FramePosition): void {
+    this.#lastWrite = position;
+  }
+
+  #onAdvance(event: AdvanceEvent): void {
+    this.#position = event.position;
+    if (event.schemaTables !== null) {
+      this.#read.invalidateStatements();
+      this.#stream.publish({ type: 'schema', position: event.position, tables: event.schemaTables });
+    }
+    if (event.refetchAll !== null) {
+      this.#stream.publish({ type: 'refetch-all', position: event.position, reason: event.refetchAll });
+    } else if (event.changes !== null) {
+      this.#stream.publish({
+        type: 'changes',
+        changeSet: {
+          generation: event.position.generation,
+          frame: event.position.frame,
+          changes: expandChanges(event.changes),
+        },
+      });
+    }
+  }
+
+  /** Frozen mode: each local write is one frame; its log rows become one change set. */
+  #afterLocalWrite(frozen: FrozenState): FramePosition {
+    frozen.frame += 1;
+    this.#position = { generation: frozen.generation, frame: frozen.frame };
+    this.#lastWrite = this.#position;
+    const schemaTables = frozen.log.schemaChanges();
+    if (schemaTables !== null) {
+      this.#read.invalidateStatements();
+      this.#stream.publish({ type: 'schema', position: this.#position, tables: schemaTables });
+    }
+    const result = frozen.log.read();
+    if (result.kind === 'changes' && result.changes !== null) {
+      this.#stream.publish({
+        type: 'changes',
+        changeSet: {
+          generation: frozen.generation,
+          frame: frozen.frame,
+          changes: expandChanges(result.changes),
+        },
+      });
+    } else if (result.kind === 'refetch-all') {
+      this.#stream.publish({ type: 'refetch-all', position: this.#position, reason: result.reason });
+    }
+    return this.#position;
+  }
+}
+
+function frozenError(what: string): DbError {
+  return new DbError(
+    'NOT_SUPPORTED',
+    `${what} is not possible: this replica was frozen into a local database`,
+  );
+}
+
+function expandChanges(columnar: ColumnarChanges): TableChange[] {
+  const out: TableChange[] = new Array(columnar.ops.length);
+  for (let i = 0; i < columnar.ops.length; i++) {
+    const rowid = columnar.rowids[i]!;
+    out[i] = {
+      table: columnar.tables[columnar.tableIndex[i]!]!,
+      op: OPS_BY_CODE[columnar.ops[i]!] ?? 'update',
+      rowid: Number.isNaN(rowid) ? null : rowid,
+    };
+  }
+  return out;
+}
+
+/** One transaction or savepoint level of a delegated transaction. */
+class RemoteScope implements Transaction {
+  readonly #worker: ReplicaWorkerClient;
+  readonly #depth: number;
+  readonly #readOnly: boolean;
+  #finished = false;
+  #childActive = false;
+
+  constructor(worker: ReplicaWorkerClient, depth: number, readOnly: boolean) {
+    this.#worker = worker;
+    this.#depth = depth;
+    this.#readOnly = readOnly;
+  }
+
+  async run(sql: string, params?: BindParams): Promise<Omit<WriteResult, 'position'>> {
+    this.#assertUsable(sql);
+    if (this.#readOnly && !/^\s*(SELECT|WITH|VALUES|EXPLAIN|PRAGMA)\b/i.test(sql)) {
+      throw new DbError('READ_ONLY', 'this is a read-only transaction', { sql });
+    }
+    const reply = await this.#worker.request({ type: 'tx-run', sql, params });
+    return { changes: reply.changes, lastInsertRowid: BigInt(reply.lastInsertRowid) };
+  }
+
+  async all<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]> {
+    this.#assertUsable(sql);
+    return (await this.#worker.request({ type: 'tx-all', sql, params })) as T[];
+  }
+
+  async get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  async savepoint<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    this.#assertUsable();
+    const name = `lf_sp_${this.#depth + 1}`;
+    await this.#worker.request({ type: 'tx-exec', sql: `SAVEPOINT ${name}` });
+    const child = new RemoteScope(this.#worker, this.#depth + 1, this.#readOnly);
+    this.#childActive = true;
+    try {
+      const value = await fn(child);
+      child.finish();
+      await this.#worker.request({ type: 'tx-exec', sql: `RELEASE ${name}` });
+      return value;
+    } catch (error) {
+      child.end();
+      await this.#worker
+        .request({ type: 'tx-exec', sql: `ROLLBACK TO ${name}; RELEASE ${name}` })
+        .catch(() => undefined);
+      throw error;
+    } finally {
+      this.#childActive = false;
+    }
+  }
+
+  /** Ends this level on success; refuses while a savepoint still runs. */
+  finish(): void {
+    if (this.#childActive) {
+      throw new DbError('TRANSACTION_STATE', 'a savepoint is still running; await it before finishing');
+    }
+    this.#finished = true;
+  }
+
+  end(): void {
+    this.#finished = true;
+  }
+
+  #assertUsable(sql?: string): void {
+    if (this.#finished) {
+      throw new DbError('TRANSACTION_STATE', 'this transaction or savepoint has already finished', { sql });
+    }
+    if (this.#childActive) {
+      throw new DbError('TRANSACTION_STATE', 'use the savepoint handle while the savepoint runs', { sql });
+    }
+  }
+}

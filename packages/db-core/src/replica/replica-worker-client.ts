@@ -1,0 +1,157 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { DbError } from '../errors.ts';
+import type { FramePosition } from '../position.ts';
+import type {
+  AdvanceEvent,
+  ReplyMap,
+  Request,
+  SerializedError,
+  WorkerMessage,
+  WorkerOptions,
+} from './protocol.ts';
+import { deserializeError } from './replica-errors.ts';
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export interface WorkerClientOptions extends WorkerOptions {
+  readonly cursorHeartbeatMs: number;
+  readonly cursorTtlMs: number;
+}
+
+/**
+ * Main-thread end of the replica worker: typed requests with ids, one reply each. If the worker
+ * dies, every pending request rejects with DbError CLOSED (nothing waits forever), and so does
+ * every later one.
+ */
+export class ReplicaWorkerClient {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #dead: DbError | undefined;
+  #exited: Promise<void>;
+  onAdvance: (event: AdvanceEvent) => void = () => {};
+  onSyncError: (error: DbError) => void = () => {};
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+    this.#exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+  }
+
+  /** Starts the worker; resolves once it created the replica file and finished the first sync. */
+  static async start(
+    options: WorkerClientOptions,
+  ): Promise<{ client: ReplicaWorkerClient; position: FramePosition }> {
+    const worker = spawnWorker(options);
+    const client = new ReplicaWorkerClient(worker);
+    const position = await new Promise<FramePosition>((resolve, reject) => {
+      const onExit = (code: number) =>
+        reject(new DbError('IO_ERROR', `replica worker exited during open (code ${code})`));
+      const onError = (error: Error) =>
+        reject(new DbError('INTERNAL', `replica worker failed: ${error.message}`, { cause: error }));
+      worker.once('exit', onExit);
+      worker.once('error', onError);
+      worker.once('message', (message: WorkerMessage) => {
+        worker.off('exit', onExit);
+        worker.off('error', onError);
+        if (message.type === 'ready') resolve(message.position);
+        else if (message.type === 'open-failed') reject(deserializeError(message.error));
+        else reject(new DbError('INTERNAL', `unexpected first message from replica worker: ${message.type}`));
+      });
+    });
+    client.#listen();
+    return { client, position };
+  }
+
+  #listen(): void {
+    this.#worker.on('message', (message: WorkerMessage) => {
+      switch (message.type) {
+        case 'reply': {
+          const pending = this.#pending.get(message.id);
+          if (pending === undefined) return;
+          this.#pending.delete(message.id);
+          if (message.ok) pending.resolve(message.value);
+          else pending.reject(deserializeError(message.error as SerializedError));
+          return;
+        }
+        case 'advance':
+          this.onAdvance(message);
+          return;
+        case 'sync-error':
+          this.onSyncError(deserializeError(message.error));
+          return;
+        default:
+          return;
+      }
+    });
+    this.#worker.on('error', (error) => {
+      this.#die(new DbError('CLOSED', `replica worker crashed: ${error.message}`, { cause: error }));
+    });
+    this.#worker.on('exit', (code) => {
+      this.#die(new DbError('CLOSED', `replica worker exited (code ${code})`));
+    });
+  }
+
+  #die(error: DbError): void {
+    this.#dead ??= error;
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) p.reject(this.#dead);
+  }
+
+  get alive(): boolean {
+    return this.#dead === undefined;
+  }
+
+  request<K extends Request['type']>(request: Extract<Request, { type: K }>): Promise<ReplyMap[K]> {
+    if (this.#dead !== undefined) return Promise.reject(this.#dead);
+    const id = this.#nextId++;
+    return new Promise<ReplyMap[K]>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.#worker.postMessage({ id, request });
+    });
+  }
+
+  /** Stops by message (terminate() during a libsql call aborts the process), then waits for the exit. */
+  async close(): Promise<void> {
+    if (this.#dead === undefined) {
+      try {
+        await this.request({ type: 'close' });
+      } catch {
+        // Already gone.
+      }
+    }
+    await this.#exited;
+  }
+
+  /** Test hook: the worker exits as if it had crashed. */
+  debugExit(): void {
+    this.#worker.postMessage({ id: 0, request: { type: 'debug-exit' } });
+  }
+}
+
+/**
+ * Starts the worker module. It is TypeScript, and on Node 20 loader hooks given to a worker as
+ * `--import tsx` do not apply to its entry module, so a tiny eval'd bootstrap imports it through
+ * tsx's `tsImport` (resolved from this package, not from the working directory). Works the same
+ * under vitest and under `node --import tsx`.
+ */
+function spawnWorker(workerData: unknown): Worker {
+  const entry = new URL('./replica-worker.ts', import.meta.url).href;
+  const require = createRequire(import.meta.url);
+  const tsxPackage = require.resolve('tsx/package.json');
+  const exportsMap = (require(tsxPackage) as { exports: Record<string, { import?: { default?: string } }> }).exports;
+  const apiPath = exportsMap['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
+  const api = new URL(apiPath, pathToFileURL(tsxPackage)).href;
+  const bootstrap = [
+    '(async () => {',
+    `  const { tsImport } = await import(${JSON.stringify(api)});`,
+    `  await tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)});`,
+    '})().catch((error) => { setImmediate(() => { throw error; }); });',
+  ].join('\n');
+  return new Worker(bootstrap, { eval: true, workerData });
+}

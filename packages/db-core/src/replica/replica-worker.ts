@@ -1,0 +1,405 @@
+/**
+ * Worker thread entry: the one owner of the libsql-js replica connection. Every sync and every
+ * write delegated to the primary runs here, so the main event loop never waits on the network;
+ * after each sync that advanced the frame it reads the change log on its own local connection
+ * and reports one AdvanceEvent. Never read through the replica connection with cached
+ * statements or get() (engine bugs, see replica-binding.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { parentPort, workerData } from 'node:worker_threads';
+import { checkBindParams } from '../bind-params.ts';
+import {
+  applyChangeLogSchema,
+  CURSORS_TABLE,
+  compactChangeLog,
+  type SqlRunner,
+} from '../capture/change-log.ts';
+import { ChangeLogReader } from '../capture/change-log-reader.ts';
+import { analyzeSqlCached, Connection } from '../connection.ts';
+import { DbError } from '../errors.ts';
+import type { FramePosition } from '../position.ts';
+import type { BindParams } from '../values.ts';
+import type {
+  AdvanceEvent,
+  Request,
+  RequestEnvelope,
+  WaitReply,
+  WorkerMessage,
+  WorkerOptions,
+} from './protocol.ts';
+import { openReplicaConnection, type ReplicaConnection } from './replica-binding.ts';
+import { serializeError } from './replica-errors.ts';
+import { GenerationTracker, readReplicaMetadata } from './replica-generation.ts';
+
+if (parentPort === null) throw new Error('replica-worker.ts must run in a worker thread');
+const port = parentPort;
+const options = workerData as WorkerOptions & { cursorHeartbeatMs: number; cursorTtlMs: number };
+
+function post(message: WorkerMessage): void {
+  port.postMessage(message);
+}
+
+let replica: ReplicaConnection;
+let reader: Connection;
+let log: ChangeLogReader;
+let tracker: GenerationTracker;
+const replicaId = randomUUID();
+
+try {
+  replica = openReplicaConnection(options.file, options.syncUrl, options.authToken);
+  const first = replica.sync();
+  reader = Connection.open(options.file, { readOnly: true });
+  log = new ChangeLogReader(reader);
+  tracker = new GenerationTracker({ generation: '', frame: 0 });
+  tracker.observe(readReplicaMetadata(options.file), first.frameNo);
+  post({ type: 'ready', position: tracker.current });
+} catch (error) {
+  post({ type: 'open-failed', error: serializeError(error) });
+  // Leave without touching anything else: the main thread rejects open().
+  process.exit(1);
+}
+
+const TX_TYPES = new Set<Request['type']>(['tx-run', 'tx-all', 'tx-exec', 'commit', 'rollback']);
+let inTransaction = false;
+let closing = false;
+const deferred: RequestEnvelope[] = [];
+
+interface Waiter {
+  readonly id: number;
+  readonly target: FramePosition;
+  readonly deadline: number;
+  /** A target from a generation this replica has not seen may be the next one: sync once before deciding. */
+  syncedSinceStart: boolean;
+}
+const waiters: Waiter[] = [];
+let pumpTimer: NodeJS.Timeout | undefined;
+let pumpBackoff = 0;
+
+const replicaRunner: SqlRunner = {
+  all: (sql, args) => replica.all(sql, (args ?? []) as never[]) as Record<string, unknown>[],
+  run: (sql, args) => replica.run(sql, (args ?? []) as never[]),
+};
+
+function bind(sql: string, params: BindParams | undefined) {
+  return checkBindParams(params, analyzeSqlCached(sql).parameters, sql);
+}
+
+function reply(id: number, value: unknown): void {
+  post({ type: 'reply', id, ok: true, value });
+}
+
+function fail(id: number, error: unknown, sql?: string): void {
+  post({ type: 'reply', id, ok: false, error: serializeError(error, sql) });
+}
+
+/**
+ * Records where the replica stands now and, when that moved, reports what arrived: schema
+ * changes first (consumers drop statement caches), then the change set, or a refetch-all when
+ * the log cannot say (generation change, compaction past the cursor, no log).
+ */
+function observe(frameFromSync: number | undefined): void {
+  const previous = tracker.current;
+  const generationChanged = tracker.observe(readReplicaMetadata(options.file), frameFromSync);
+  const position = tracker.current;
+  if (!generationChanged && position.frame === previous.frame) return;
+  const schemaTables = log.schemaChanges();
+  let refetchAll: string | null = null;
+  let changes: AdvanceEvent['changes'] = null;
+  if (generationChanged) {
+    log.skipToEnd();
+    refetchAll = 'primary generation changed';
+  } else {
+    const result = log.read();
+    if (result.kind === 'refetch-all') refetchAll = result.reason;
+    else changes = result.changes;
+  }
+  post({ type: 'advance', position, previous, generationChanged, schemaTables, changes, refetchAll });
+  if (schemaTables !== null && options.autoRefreshTriggers && !inTransaction) refreshTriggersIfNeeded();
+}
+
+function refreshTriggersIfNeeded(): void {
+  if (log.tablesMissingTriggers().length === 0) return;
+  try {
+    installChangeLog();
+  } catch (error) {
+    post({ type: 'sync-error', error: serializeError(error) });
+  }
+}
+
+function syncNow(): { framesSynced: number; position: FramePosition } {
+  const result = replica.sync();
+  observe(result.frameNo);
+  return { framesSynced: result.framesSynced, position: tracker.current };
+}
+
+function inTx<T>(fn: () => T): T {
+  replica.exec('BEGIN IMMEDIATE');
+  try {
+    const value = fn();
+    replica.exec('COMMIT');
+    return value;
+  } catch (error) {
+    if (replica.inTransaction) {
+      try {
+        replica.exec('ROLLBACK');
+      } catch {
+        // The first error is the one to report.
+      }
+    }
+    throw error;
+  }
+}
+
+function installChangeLog() {
+  const result = inTx(() => applyChangeLogSchema(replicaRunner));
+  observe(undefined);
+  return {
+    tables: result.tables,
+    createdTriggers: result.created,
+    droppedTriggers: result.dropped,
+    position: tracker.current,
+  };
+}
+
+function heartbeat(): void {
+  if (!log.installed || inTransaction) return;
+  try {
+    replica.run(
+      `INSERT INTO ${CURSORS_TABLE}(id, seq, updated_ms) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, updated_ms = excluded.updated_ms`,
+      [replicaId, log.cursor, Date.now()],
+    );
+    observe(undefined);
+  } catch (error) {
+    post({ type: 'sync-error', error: serializeError(error) });
+  }
+}
+
+function handle(envelope: RequestEnvelope): void {
+  const { id, request } = envelope;
+  if (closing) {
+    fail(id, new DbError('CLOSED', 'the replica is closing'));
+    return;
+  }
+  if (
+    inTransaction &&
+    !TX_TYPES.has(request.type) &&
+    request.type !== 'close' &&
+    request.type !== 'debug-exit'
+  ) {
+    deferred.push(envelope);
+    return;
+  }
+  const sql = 'sql' in request ? request.sql : undefined;
+  try {
+    switch (request.type) {
+      case 'sync':
+        reply(id, syncNow());
+        return;
+      case 'wait-for-frame':
+        waiters.push({ id, target: request.target, deadline: request.deadline, syncedSinceStart: false });
+        pumpBackoff = 0;
+        schedulePump(0);
+        return;
+      case 'run': {
+        const result = replica.run(request.sql, bind(request.sql, request.params));
+        observe(undefined);
+        reply(id, {
+          changes: result.changes,
+          lastInsertRowid: String(result.lastInsertRowid),
+          position: tracker.current,
+        });
+        return;
+      }
+      case 'exec':
+        try {
+          replica.exec(request.sql);
+        } finally {
+          observe(undefined);
+        }
+        reply(id, { position: tracker.current });
+        return;
+      case 'begin':
+        replica.exec(
+          request.behavior === 'deferred' ? 'BEGIN DEFERRED' : `BEGIN ${request.behavior.toUpperCase()}`,
+        );
+        inTransaction = true;
+        reply(id, null);
+        return;
+      case 'tx-run': {
+        const result = replica.run(request.sql, bind(request.sql, request.params));
+        reply(id, { changes: result.changes, lastInsertRowid: String(result.lastInsertRowid) });
+        return;
+      }
+      case 'tx-all':
+        reply(id, replica.all(request.sql, bind(request.sql, request.params)));
+        return;
+      case 'tx-exec':
+        replica.exec(request.sql);
+        reply(id, null);
+        return;
+      case 'commit':
+      case 'rollback':
+        try {
+          if (replica.inTransaction) replica.exec(request.type === 'commit' ? 'COMMIT' : 'ROLLBACK');
+          else if (request.type === 'commit') {
+            throw new DbError('TRANSACTION_STATE', 'the transaction was already rolled back by the primary');
+          }
+        } finally {
+          if (!replica.inTransaction) endTransaction();
+        }
+        observe(undefined);
+        reply(id, { position: tracker.current });
+        return;
+      case 'install-change-log':
+        reply(id, installChangeLog());
+        return;
+      case 'compact-change-log': {
+        const now = Date.now();
+        replica.run(
+          `INSERT INTO ${CURSORS_TABLE}(id, seq, updated_ms) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, updated_ms = excluded.updated_ms`,
+          [replicaId, log.cursor, now],
+        );
+        const result = inTx(() =>
+          compactChangeLog(replicaRunner, {
+            maxAgeMs: request.maxAgeMs,
+            maxRows: request.maxRows,
+            cursorTtlMs: options.cursorTtlMs,
+            now,
+          }),
+        );
+        observe(undefined);
+        reply(id, { ...result, position: tracker.current });
+        return;
+      }
+      case 'snapshot': {
+        // A consistent copy from a local connection (VACUUM INTO reads one snapshot).
+        const copier = Connection.open(options.file);
+        try {
+          copier.exec(`VACUUM INTO '${request.path.replaceAll("'", "''")}'`);
+        } finally {
+          copier.close();
+        }
+        reply(id, { position: tracker.current });
+        return;
+      }
+      case 'close':
+        shutdown(id);
+        return;
+      case 'debug-exit':
+        process.exit(70);
+    }
+  } catch (error) {
+    fail(id, error, sql);
+  }
+}
+
+function endTransaction(): void {
+  inTransaction = false;
+  const pending = deferred.splice(0);
+  for (const envelope of pending) handle(envelope);
+  if (waiters.length > 0) schedulePump(0);
+}
+
+function schedulePump(delay: number): void {
+  if (pumpTimer !== undefined) {
+    if (delay > 0) return;
+    clearTimeout(pumpTimer);
+  }
+  pumpTimer = setTimeout(pump, delay);
+}
+
+function settle(waiter: Waiter, value: WaitReply): void {
+  waiters.splice(waiters.indexOf(waiter), 1);
+  reply(waiter.id, value);
+}
+
+/** Resolves waiters that the current position already answers. */
+function settleWaiters(afterSync: boolean): void {
+  const position = tracker.current;
+  for (const waiter of [...waiters]) {
+    if (afterSync) waiter.syncedSinceStart = true;
+    if (waiter.target.generation === position.generation) {
+      if (waiter.target.frame <= position.frame) settle(waiter, { status: 'reached', position });
+    } else if (waiter.syncedSinceStart) {
+      settle(waiter, { status: 'generation-changed', position });
+    }
+  }
+  const now = Date.now();
+  for (const waiter of [...waiters]) {
+    if (now >= waiter.deadline) settle(waiter, { status: 'timeout', position });
+  }
+}
+
+/**
+ * Bounded waiting: instead of syncUntil (which never returns once the primary started a new
+ * generation), sync in a loop, re-checking generation and deadline after every round; between
+ * rounds the worker stays responsive to other requests.
+ */
+function pump(): void {
+  pumpTimer = undefined;
+  if (closing || waiters.length === 0) return;
+  if (inTransaction) return;
+  settleWaiters(false);
+  if (waiters.length === 0) return;
+  let advanced = false;
+  try {
+    const before = tracker.current;
+    syncNow();
+    advanced = tracker.current.frame !== before.frame || tracker.current.generation !== before.generation;
+  } catch (error) {
+    post({ type: 'sync-error', error: serializeError(error) });
+  }
+  settleWaiters(true);
+  if (waiters.length === 0) return;
+  pumpBackoff = advanced ? 0 : Math.min(25, Math.max(1, pumpBackoff * 2));
+  const nextDeadline = Math.min(...waiters.map((w) => w.deadline));
+  schedulePump(Math.max(0, Math.min(pumpBackoff, nextDeadline - Date.now())));
+}
+
+let periodicTimer: NodeJS.Timeout | undefined;
+function schedulePeriodic(): void {
+  const interval = options.syncIntervalMs ?? 0;
+  if (interval <= 0 || closing) return;
+  periodicTimer = setTimeout(() => {
+    if (!inTransaction && waiters.length === 0) {
+      try {
+        syncNow();
+      } catch (error) {
+        post({ type: 'sync-error', error: serializeError(error) });
+      }
+    }
+    schedulePeriodic();
+  }, interval);
+}
+schedulePeriodic();
+
+let heartbeatTimer: NodeJS.Timeout | undefined;
+if (options.cursorHeartbeatMs > 0) {
+  heartbeatTimer = setInterval(heartbeat, options.cursorHeartbeatMs);
+  heartbeatTimer.unref();
+}
+
+function shutdown(id: number): void {
+  closing = true;
+  clearTimeout(pumpTimer);
+  clearTimeout(periodicTimer);
+  clearInterval(heartbeatTimer);
+  const position = tracker.current;
+  for (const waiter of waiters.splice(0)) reply(waiter.id, { status: 'timeout', position });
+  for (const envelope of deferred.splice(0)) fail(envelope.id, new DbError('CLOSED', 'the replica closed'));
+  try {
+    if (replica.inTransaction) replica.exec('ROLLBACK');
+  } catch {
+    // Closing anyway.
+  }
+  try {
+    reader.close();
+    replica.close();
+  } catch {
+    // Closing anyway.
+  }
+  reply(id, null);
+  port.close();
+}
+
+port.on('message', (envelope: RequestEnvelope) => handle(envelope));
