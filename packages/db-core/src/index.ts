@@ -29,3 +29,5 @@ export type { ReadSet, RowFilter } from './read-set.ts';
 export { ReadSetAnalyzer } from './read-set.ts';
 export type { ParameterInfo } from './sql-text.ts';
 export type { BindParams, Row, SqlValue } from './values.ts';
+export type { VectorDistance } from './vector.ts';
+export { f32Blob, fromF32Blob, toF32Blob, topKSql, vectorIndexSql } from './vector.ts';
