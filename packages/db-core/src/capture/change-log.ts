@@ -89,6 +89,15 @@ export function listUserTables(db: SqlRunner): UserTable[] {
     .filter((t) => isCapturedTable(t.name));
 }
 
+/**
+ * sqld re-serializes delegated statements (its own spacing and line breaks) before storing them,
+ * so stored trigger SQL is compared with whitespace removed.
+ */
+function sameSql(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  return a.replace(/\s+/g, '') === b.replace(/\s+/g, '');
+}
+
 export interface TriggerPlan {
   readonly tables: readonly string[];
   readonly drop: readonly string[];
@@ -107,8 +116,8 @@ export function planTriggers(db: SqlRunner): TriggerPlan {
   }
   const drop: string[] = [];
   const create: string[] = [];
-  for (const [name, sql] of existing) if (desired.get(name) !== sql) drop.push(name);
-  for (const [name, sql] of desired) if (existing.get(name) !== sql) create.push(sql);
+  for (const [name, sql] of existing) if (!sameSql(desired.get(name), sql)) drop.push(name);
+  for (const [name, sql] of desired) if (!sameSql(existing.get(name), sql)) create.push(sql);
   return { tables: tables.map((t) => t.name), drop, create };
 }
 

@@ -144,7 +144,8 @@ function spawnWorker(workerData: unknown): Worker {
   const entry = new URL('./replica-worker.ts', import.meta.url).href;
   const require = createRequire(import.meta.url);
   const tsxPackage = require.resolve('tsx/package.json');
-  const exportsMap = (require(tsxPackage) as { exports: Record<string, { import?: { default?: string } }> }).exports;
+  const exportsMap = (require(tsxPackage) as { exports: Record<string, { import?: { default?: string } }> })
+    .exports;
   const apiPath = exportsMap['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
   const api = new URL(apiPath, pathToFileURL(tsxPackage)).href;
   const bootstrap = [
