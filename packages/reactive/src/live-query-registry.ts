@@ -20,7 +20,8 @@ interface SubscriberSlot {
   readonly entries: Map<string, Entry>;
   epoch: number;
   queries: string[];
-  tables: Set<string>;
+  /** A change set touches few tables: an array beats a Set here. */
+  tables: string[];
 }
 
 interface Entry extends RegisteredQuery {
@@ -78,7 +79,7 @@ export class LiveQueryRegistry {
   register(subscriberId: string, key: string, readSet: ReadSet): void {
     let subscriber = this.#subscribers.get(subscriberId);
     if (subscriber === undefined) {
-      subscriber = { id: subscriberId, entries: new Map(), epoch: 0, queries: [], tables: new Set() };
+      subscriber = { id: subscriberId, entries: new Map(), epoch: 0, queries: [], tables: [] };
       this.#subscribers.set(subscriberId, subscriber);
     }
     const previous = subscriber.entries.get(key);
@@ -157,10 +158,10 @@ export class LiveQueryRegistry {
       if (subscriber.epoch !== epoch) {
         subscriber.epoch = epoch;
         subscriber.queries = [];
-        subscriber.tables = new Set();
+        subscriber.tables = [];
         hit.push(subscriber);
       }
-      subscriber.tables.add(table);
+      if (!subscriber.tables.includes(table)) subscriber.tables.push(table);
       if (entry.epoch !== epoch) {
         entry.epoch = epoch;
         subscriber.queries.push(entry.key);
@@ -172,9 +173,9 @@ export class LiveQueryRegistry {
     }
     const result = new Map<string, SubscriberMatch>();
     for (const subscriber of hit) {
-      result.set(subscriber.id, { queries: subscriber.queries, tables: [...subscriber.tables] });
+      result.set(subscriber.id, { queries: subscriber.queries, tables: subscriber.tables });
       subscriber.queries = [];
-      subscriber.tables = new Set();
+      subscriber.tables = [];
     }
     return result;
   }
