@@ -1,0 +1,52 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSqld } from '@liveframe/native/testing';
+
+/**
+ * Scale-out on one machine: a local sqld primary plus two liveframe servers in replica mode
+ * (ports 3001 and 3002 unless LIVEFRAME_CLUSTER_PORTS="a,b"), each with its own replica file
+ * under data/cluster. Ctrl-C stops everything.
+ */
+const here = dirname(fileURLToPath(import.meta.url));
+const main = join(here, '..', 'src', 'main.ts');
+const dataDir = join(here, '..', 'data', 'cluster');
+mkdirSync(dataDir, { recursive: true });
+const ports = (process.env.LIVEFRAME_CLUSTER_PORTS ?? '3001,3002').split(',').map(Number);
+
+const sqld = await startSqld();
+console.log(`sqld primary at ${sqld.url}`);
+const children: ChildProcess[] = [];
+for (const [index, port] of ports.entries()) {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      main,
+      '--port',
+      String(port),
+      '--db',
+      join(dataDir, `replica-${index}.db`),
+      '--primary',
+      sqld.url,
+      ...(index > 0 ? ['--no-seed'] : []),
+    ],
+    { stdio: 'inherit' },
+  );
+  children.push(child);
+  console.log(`server ${index + 1}: http://127.0.0.1:${port}`);
+}
+const stop = async () => {
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(
+    children.map(
+      (c) => new Promise((resolve) => (c.exitCode !== null ? resolve(null) : c.once('exit', resolve))),
+    ),
+  );
+  await sqld[Symbol.asyncDispose]();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
