@@ -8,7 +8,7 @@ import {
   tableLevelSummary,
   tablesTouched,
 } from './change-summary.ts';
-import type { RegisteredQuery } from './live-query-registry.ts';
+import type { RegisteredQuery, SubscriberMatch } from './live-query-registry.ts';
 import { LiveQueryRegistry } from './live-query-registry.ts';
 import type { LiveSubscription, SubscriptionEndReason } from './live-subscription.ts';
 import { HubSubscription } from './live-subscription.ts';
@@ -16,6 +16,7 @@ import type { FramePosition } from './position.ts';
 import { comparePositions, tryParsePosition } from './position.ts';
 import { ReactiveError } from './reactive-error.ts';
 import type { ReadSet } from './read-set.ts';
+import { normalizeReadSet } from './read-set.ts';
 import type { SubscriptionEvent } from './subscription-event.ts';
 
 export interface LiveQueryHubOptions {
@@ -34,12 +35,12 @@ export interface LiveQueryHubOptions {
 export interface SubscribeOptions {
   readonly subscriberId: string;
   /** The client's last event (tRPC `lastEventId`), as a position or its `formatPosition` id. */
-  readonly after?: FramePosition | string;
-  readonly bufferSize?: number;
-  readonly throttleMs?: number;
-  readonly signal?: AbortSignal;
+  readonly after?: FramePosition | string | undefined;
+  readonly bufferSize?: number | undefined;
+  readonly throttleMs?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
   /** Tables this subscriber may learn about; others are dropped from its invalidations. */
-  readonly canSee?: (table: string) => boolean;
+  readonly canSee?: ((table: string) => boolean) | undefined;
 }
 
 export interface RegisterQueryOptions {
@@ -48,7 +49,7 @@ export interface RegisterQueryOptions {
   /** Derived by db-core from the engine, never hand-written. */
   readonly readSet: ReadSet;
   /** The position the query's data was read at: changes after it (before registering) invalidate it. */
-  readonly since?: FramePosition;
+  readonly since?: FramePosition | undefined;
 }
 
 export interface RegisterQueryResult {
@@ -72,6 +73,8 @@ export interface PublishResult {
   readonly invalidatedQueries: number;
   /** Queries whose read-sets must be derived again (schema events). */
   readonly rederive: readonly QueryRef[];
+  /** Per subscriber, the invalidated queries and the tables that hit them (empty on refetch-all). */
+  readonly matches: ReadonlyMap<string, SubscriberMatch>;
 }
 
 export interface HubStats {
@@ -82,6 +85,8 @@ export interface HubStats {
   readonly queries: number;
   readonly subscriptions: number;
   readonly overflows: number;
+  /** Capture events published so far. */
+  readonly published: number;
 }
 
 const REASONS = {
@@ -115,6 +120,7 @@ export class LiveQueryHub implements Disposable {
   readonly #throttleMs: number;
   #closed = false;
   #endedOverflows = 0;
+  #published = 0;
 
   constructor(options: LiveQueryHubOptions) {
     this.#history = new ChangeHistory(options.position, options.history);
@@ -137,6 +143,7 @@ export class LiveQueryHub implements Disposable {
    */
   publish(event: CaptureEvent): PublishResult {
     this.#assertOpen();
+    this.#published++;
     const position = eventPosition(event);
     const order = comparePositions(position, this.#history.head);
     if (event.type === 'refetch-all') {
@@ -163,7 +170,7 @@ export class LiveQueryHub implements Disposable {
         .get(subscriberId)
         ?.offer({ type: 'invalidate', position, queries: match.queries, tables: match.tables });
     }
-    return { position, refetchAll: false, invalidatedQueries, rederive };
+    return { position, refetchAll: false, invalidatedQueries, rederive, matches };
   }
 
   /**
@@ -180,17 +187,9 @@ export class LiveQueryHub implements Disposable {
     const position = this.#history.head;
     if (options.since === undefined) return { stale: false, position };
     const readSet = this.#registry.get(subscriberId, key)!.readSet;
-    let tables: string[];
-    if (this.#history.coverage(options.since).covered) {
-      const touched = new Set<string>();
-      for (const record of this.#history.since(options.since)) {
-        for (const table of tablesTouched(readSet, record.summary)) touched.add(table);
-      }
-      tables = [...touched];
-      if (tables.length === 0) return { stale: false, position };
-    } else {
-      tables = [...readSet.tables.keys()];
-    }
+    const touched = this.#touchedSince(options.since, readSet);
+    if (touched.length === 0) return { stale: false, position };
+    const tables = touched === 'unknown' ? [...readSet.tables.keys()] : touched;
     const subscription = this.#subscriptions.get(subscriberId);
     if (subscription !== undefined) {
       subscription.offer({ type: 'invalidate', position, queries: [key], tables });
@@ -203,6 +202,17 @@ export class LiveQueryHub implements Disposable {
       stale.set(key, tables);
     }
     return { stale: true, position };
+  }
+
+  /**
+   * Whether a change published after `since` may have changed a query reading `readSet`. True when
+   * the history cannot tell (older than the history, other generation, from the future).
+   *
+   * @example if (hub.changedSince(result.position, readSet)) refetch();
+   */
+  changedSince(since: FramePosition, readSet: ReadSet): boolean {
+    const touched = this.#touchedSince(since, normalizeReadSet(readSet));
+    return touched === 'unknown' || touched.length > 0;
   }
 
   /**
@@ -301,6 +311,7 @@ export class LiveQueryHub implements Disposable {
       queries: this.#registry.size,
       subscriptions: this.#subscriptions.size,
       overflows,
+      published: this.#published,
     };
   }
 
@@ -330,6 +341,16 @@ export class LiveQueryHub implements Disposable {
     return { type: 'refetch-all', position: head, reason: REASONS[coverage.reason] };
   }
 
+  /** Tables through which changes after `since` touch `readSet`; 'unknown' if the history cannot tell. */
+  #touchedSince(since: FramePosition, readSet: ReadSet): string[] | 'unknown' {
+    if (!this.#history.coverage(since).covered) return 'unknown';
+    const touched = new Set<string>();
+    for (const record of this.#history.since(since)) {
+      for (const table of tablesTouched(readSet, record.summary)) touched.add(table);
+    }
+    return [...touched];
+  }
+
   #missed(subscriberId: string, after: FramePosition): { queries: string[]; tables: string[] } {
     const queries: string[] = [];
     const tables = new Set<string>();
@@ -353,7 +374,13 @@ export class LiveQueryHub implements Disposable {
     for (const subscription of this.#subscriptions.values()) {
       subscription.offer({ type: 'refetch-all', position, reason });
     }
-    return { position, refetchAll: true, invalidatedQueries: this.#registry.size, rederive };
+    return {
+      position,
+      refetchAll: true,
+      invalidatedQueries: this.#registry.size,
+      rederive,
+      matches: new Map(),
+    };
   }
 
   #onEnd(subscription: HubSubscription, reason: SubscriptionEndReason): void {

@@ -262,6 +262,26 @@ describe('LiveQueryHub: resume', () => {
     ]);
   });
 
+  it('changedSince answers from the history, and says yes when it cannot tell', () => {
+    const hub = new LiveQueryHub({ position: at(0), history: { maxEntries: 2 } });
+    hub.publish(changes(1, ['Users', 7]));
+    hub.publish(changes(2, ['posts', 1]));
+    expect(hub.changedSince(at(0), readSetOf({ USERS: [7] }))).toBe(true);
+    expect(hub.changedSince(at(0), readSetOf({ users: [8] }))).toBe(false);
+    expect(hub.changedSince(at(1), readSetOf({ users: 'all' }))).toBe(false);
+    hub.publish(changes(3, ['tags', 1]));
+    expect(hub.changedSince(at(0), readSetOf({ users: [8] }))).toBe(true); // older than the history
+    expect(hub.changedSince(at(3, 'other'), readSetOf({ users: [8] }))).toBe(true);
+    expect(hub.stats().published).toBe(3);
+  });
+
+  it('publish reports the matches per subscriber, also for subscribers not connected', () => {
+    const hub = hubWithClient();
+    const result = hub.publish(changes(1, ['users', 7]));
+    expect(result.invalidatedQueries).toBe(2);
+    expect([...(result.matches.get('c1')?.queries ?? [])].sort()).toEqual(['feed', 'user:7']);
+  });
+
   it('stale registrations made while disconnected are delivered right after the next ack', async () => {
     const hub = new LiveQueryHub({ position: at(0), history: { maxEntries: 1 } });
     hub.publish(changes(1, ['users', 7]));
