@@ -37,7 +37,9 @@ function fromWire(value: WireValue): HranaValue {
       return null;
     case 'integer': {
       const big = BigInt(value.value as string);
-      return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+      return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)
+        ? Number(big)
+        : big;
     }
     case 'float':
       return Number(value.value);
@@ -110,7 +112,9 @@ export async function hranaExecute(
       affectedRowCount: r.affected_row_count,
       lastInsertRowid: r.last_insert_rowid === null ? null : BigInt(r.last_insert_rowid),
       replicationIndex:
-        r.replication_index === undefined || r.replication_index === null ? null : Number(r.replication_index),
+        r.replication_index === undefined || r.replication_index === null
+          ? null
+          : Number(r.replication_index),
     });
   }
   return out;

@@ -44,7 +44,12 @@ export function sqldBinaryPath(): string {
   return binary;
 }
 
-async function waitForHealth(url: string, child: ChildProcess, deadline: number, log: () => string): Promise<void> {
+async function waitForHealth(
+  url: string,
+  child: ChildProcess,
+  deadline: number,
+  log: () => string,
+): Promise<void> {
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`sqld exited during start (${child.exitCode ?? child.signalCode}):\n${log()}`);
@@ -78,7 +83,13 @@ export class SqldProcess implements AsyncDisposable {
   #child: ChildProcess | undefined;
   #logTail: string[] = [];
 
-  private constructor(binary: string, dataDir: string, ownsDataDir: boolean, ports: [number, number], timeout: number) {
+  private constructor(
+    binary: string,
+    dataDir: string,
+    ownsDataDir: boolean,
+    ports: [number, number],
+    timeout: number,
+  ) {
     this.#binary = binary;
     this.dataDir = dataDir;
     this.#ownsDataDir = ownsDataDir;
@@ -146,7 +157,10 @@ export class SqldProcess implements AsyncDisposable {
         '--grpc-listen-addr',
         `127.0.0.1:${this.grpcPort}`,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' } },
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+      },
     );
     this.#child = child;
     children.add(child);
