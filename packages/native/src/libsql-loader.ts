@@ -96,17 +96,15 @@ function guardConstructor(Base: LibsqlDatabaseConstructor): LibsqlDatabaseConstr
     constructor(file: string, options?: LibsqlOpenOptions) {
       assertNotInCallback('new Database()');
       super(file, options);
-      // inTransaction is an own accessor created by libsql's constructor; guard it per instance.
-      const own = Object.getOwnPropertyDescriptor(this, 'inTransaction');
-      const get = own?.get;
-      if (get !== undefined) {
-        Object.defineProperty(this, 'inTransaction', {
-          get: () => {
-            assertNotInCallback('Database.inTransaction');
-            return get.call(this) as boolean;
-          },
-        });
-      }
+      // inTransaction is a non-configurable own getter created by libsql's constructor that
+      // enters Rust too, so it can only be guarded through a proxy.
+      // biome-ignore lint/correctness/noConstructorReturn: the proxy is the guarded instance
+      return new Proxy(this, {
+        get(target, property) {
+          if (property === 'inTransaction') assertNotInCallback('Database.inTransaction');
+          return Reflect.get(target, property, target);
+        },
+      });
     }
   } as unknown as new (
     path: string,

@@ -3,9 +3,9 @@ export type SqlArgument = null | number | bigint | string | Uint8Array;
 
 /**
  * What a JS function may return. Integral numbers become SQLite integers, other numbers reals,
- * bigint an int64 (an error when it does not fit), booleans 1/0, undefined NULL, byte arrays blobs.
+ * bigint an int64 (an error when it does not fit), booleans 1/0, undefined NULL, any byte view a blob.
  */
-export type SqlResult = SqlArgument | boolean | undefined | ArrayBuffer;
+export type SqlResult = SqlArgument | boolean | undefined | ArrayBuffer | ArrayBufferView;
 
 export interface FunctionOptions {
   /** Same output for the same input: lets SQLite use it in indexes, CHECKs and generated columns. */

@@ -67,11 +67,14 @@ int OnAuthorize(void* p, int action, const char* a1, const char* a2, const char*
     }
   }
   if (IsSchemaChange(action)) ForgetSchemaKnowledge(s);
-  if (isWrite && s->capture && rc == SQLITE_OK) {
+  // DROP TABLE/VIEW also asks for SQLITE_DELETE on the dropped object (and on the schema table);
+  // answering IGNORE there would silently skip the DROP.
+  bool partOfDrop = s->lastAuthAction >= SQLITE_DROP_INDEX && s->lastAuthAction <= SQLITE_DROP_VIEW;
+  s->lastAuthAction = action;
+  if (isWrite && s->capture && rc == SQLITE_OK && !partOfDrop) {
     NoteWriteTarget(s, action, a1, dbName);
     // IGNORE on DELETE keeps the row-by-row delete: SQLite's truncate optimization (DELETE
-    // without WHERE) skips the update hook entirely. Schema tables must keep OK, or DROP
-    // statements silently do nothing.
+    // without WHERE) skips the update hook entirely.
     if (action == SQLITE_DELETE && a1 != nullptr && std::strncmp(a1, "sqlite_", 7) != 0) {
       rc = SQLITE_IGNORE;
     }

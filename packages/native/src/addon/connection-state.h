@@ -94,6 +94,7 @@ struct ConnState {
   JsCallbacks js;
   int callbackDepth = 0;  // >0 while a JS callback runs on this connection
   bool probing = false;
+  int lastAuthAction = -1;
   Failure failure;
   bool hasFailure = false;
 

@@ -60,11 +60,27 @@ std::string SetResult(sqlite3_context* ctx, Napi::Value value) {
     sqlite3_result_text64(ctx, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   } else if (value.IsTypedArray()) {
     auto ta = value.As<Napi::TypedArray>();
-    auto* base = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-    sqlite3_result_blob64(ctx, base, ta.ByteLength(), SQLITE_TRANSIENT);
+    if (ta.ByteLength() == 0) {
+      sqlite3_result_zeroblob(ctx, 0);  // a null data pointer would make SQLite return NULL
+    } else {
+      auto* base = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+      sqlite3_result_blob64(ctx, base, ta.ByteLength(), SQLITE_TRANSIENT);
+    }
+  } else if (value.IsDataView()) {
+    auto dv = value.As<Napi::DataView>();
+    if (dv.ByteLength() == 0) {
+      sqlite3_result_zeroblob(ctx, 0);
+    } else {
+      auto* base = static_cast<uint8_t*>(dv.ArrayBuffer().Data()) + dv.ByteOffset();
+      sqlite3_result_blob64(ctx, base, dv.ByteLength(), SQLITE_TRANSIENT);
+    }
   } else if (value.IsArrayBuffer()) {
     auto ab = value.As<Napi::ArrayBuffer>();
-    sqlite3_result_blob64(ctx, ab.Data(), ab.ByteLength(), SQLITE_TRANSIENT);
+    if (ab.ByteLength() == 0) {
+      sqlite3_result_zeroblob(ctx, 0);
+    } else {
+      sqlite3_result_blob64(ctx, ab.Data(), ab.ByteLength(), SQLITE_TRANSIENT);
+    }
   } else {
     return "liveframe: a SQL function returned an unsupported value (use null, number, bigint, string, "
            "boolean or Uint8Array)";
