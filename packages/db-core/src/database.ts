@@ -99,6 +99,22 @@ export class Database implements AsyncDisposable {
     return this.#driver.sync();
   }
 
+  /**
+   * Replica mode: installs (or brings up to date) the replicated change log on the primary.
+   * Idempotent; run it after migrations. Local mode has nothing to install (NOT_SUPPORTED).
+   * @example if (db.mode === 'replica') await db.installChangeLog();
+   */
+  async installChangeLog(): Promise<{ readonly tables: readonly string[]; readonly position: FramePosition }> {
+    this.#assertOpen();
+    const driver = this.#driver as Driver & {
+      installChangeLog?: () => Promise<{ tables: readonly string[]; position: FramePosition }>;
+    };
+    if (typeof driver.installChangeLog !== 'function') {
+      throw new DbError('NOT_SUPPORTED', `the ${this.#driver.mode} driver has no replicated change log`);
+    }
+    return driver.installChangeLog();
+  }
+
   /** @example const r = await db.waitForFrame(minFrame, { timeoutMs: 2000 }); if (r.status !== 'reached') ... */
   waitForFrame(target: FramePosition, options: { timeoutMs: number }): Promise<WaitForFrameResult> {
     return this.#driver.waitForFrame(target, options);

@@ -18,6 +18,7 @@ import type {
 import { DbError } from '../errors.ts';
 import type { FramePosition } from '../position.ts';
 import { runTransaction } from '../transaction.ts';
+import { ReadConnectionPool } from '../read-connection-pool.ts';
 import type { BindParams, Row } from '../values.ts';
 import type { AdvanceEvent, ColumnarChanges, CompactReport, InstallReport } from './protocol.ts';
 import { ReplicaWorkerClient } from './replica-worker-client.ts';
@@ -81,6 +82,8 @@ const WAIT_GRACE_MS = 50;
 export class ReplicaDriver implements Driver {
   readonly mode = 'replica' as const;
   readonly path: string;
+  /** Query-only local connections on the replica file (the Database facade's cursors, read-sets, setups). */
+  readonly connections: ReadConnectionPool;
   #client: ReplicaWorkerClient | undefined;
   #read: Connection;
   #position: FramePosition;
@@ -94,10 +97,12 @@ export class ReplicaDriver implements Driver {
   private constructor(
     options: ReplicaDriverOptions,
     client: ReplicaWorkerClient,
+    pool: ReadConnectionPool,
     read: Connection,
     position: FramePosition,
   ) {
     this.path = options.path;
+    this.connections = pool;
     this.#client = client;
     this.#read = read;
     this.#position = position;
@@ -125,19 +130,19 @@ export class ReplicaDriver implements Driver {
       cursorHeartbeatMs: options.cursorHeartbeatMs ?? 30_000,
       cursorTtlMs: options.cursorTtlMs ?? 600_000,
     });
+    const pool = new ReadConnectionPool(
+      options.path,
+      options.statementCacheSize === undefined ? {} : { statementCacheSize: options.statementCacheSize },
+    );
     let read: Connection;
     try {
-      read = Connection.open(options.path, {
-        readOnly: true,
-        ...(options.statementCacheSize === undefined
-          ? {}
-          : { statementCacheSize: options.statementCacheSize }),
-      });
+      read = pool.reader;
     } catch (error) {
+      pool.close();
       await client.close();
       throw error;
     }
-    return new ReplicaDriver(options, client, read, position);
+    return new ReplicaDriver(options, client, pool, read, position);
   }
 
   // ---- reads: main thread, local connection -------------------------------------------------
@@ -382,6 +387,7 @@ export class ReplicaDriver implements Driver {
       await this.#client?.close();
       this.#client = undefined;
       this.#read.close();
+      this.connections.close();
       this.#frozen?.write.close();
     });
   }
