@@ -240,8 +240,14 @@ int OnTrace(unsigned type, void* p, void* P, void* X) {
       s->lastTablePtr = nullptr;
     }
   }
-  HandleSavepointStatement(s, sql);
-  if (s->capture) RecordWithoutRowidWrites(s, static_cast<sqlite3_stmt*>(P), sql);
+  // Hot path (every statement): only SAVEPOINT/RELEASE/ROLLBACK need parsing.
+  const char* first = sql;
+  while (*first == ' ' || *first == '\t' || *first == '\n' || *first == '\r') first++;
+  char c = static_cast<char>(*first | 0x20);
+  if (c == 's' || c == 'r' || *first == '/' || *first == '-') HandleSavepointStatement(s, sql);
+  if (s->capture && s->rowidInfo && (s->rowidInfo->anyWithoutRowid || !s->rowidInfo->unknown.empty())) {
+    RecordWithoutRowidWrites(s, static_cast<sqlite3_stmt*>(P), sql);
+  }
   return 0;
 }
 
