@@ -46,7 +46,19 @@ export class Database implements AsyncDisposable {
     this.#driver = driver;
     this.#connections = driver.connections;
     this.#extensions = new ExtensionAllowlist(options.allowedExtensions ?? []);
-    this.#readSets = new ReadSetAnalyzer(() => this.#reader());
+    this.#readSets = new ReadSetAnalyzer(
+      () => this.#reader(),
+      (fn) => {
+        // A connection of its own, closed afterwards: EXPLAIN pins the snapshot of the connection it ran on.
+        const conn = this.#connections.acquire();
+        try {
+          return fn(conn);
+        } finally {
+          conn.close();
+          this.#connections.release(conn);
+        }
+      },
+    );
   }
 
   get mode(): ConnectionMode {

@@ -65,10 +65,17 @@ const KEY_PASSTHROUGH = new Set(['MustBeInt', 'Affinity', 'IsNull', 'NotNull', '
  */
 export class ReadSetAnalyzer {
   readonly #conn: () => Connection;
+  readonly #planner: (<T>(fn: (conn: Connection) => T) => T) | undefined;
   readonly #plans = new Map<string, Plan>();
 
-  constructor(connection: () => Connection) {
+  /**
+   * `planner`, when given, lends a connection used for EXPLAIN only: libsql leaves a finished
+   * EXPLAIN statement in progress, which pins the read snapshot of its connection (later reads
+   * there miss newer commits) and makes a COMMIT on it fail. The lent connection is closed after.
+   */
+  constructor(connection: () => Connection, planner?: <T>(fn: (conn: Connection) => T) => T) {
     this.#conn = connection;
+    this.#planner = planner;
   }
 
   readSet(sql: string, params?: BindParams): ReadSet {
@@ -76,7 +83,10 @@ export class ReadSetAnalyzer {
     const schemaVersion = Number(conn.get('PRAGMA schema_version')?.schema_version ?? 0);
     let plan = this.#plans.get(sql);
     if (plan === undefined || plan.schemaVersion !== schemaVersion) {
-      plan = this.#plan(conn, sql, schemaVersion);
+      plan =
+        this.#planner === undefined
+          ? this.#plan(conn, sql, schemaVersion)
+          : this.#planner((planConn) => this.#plan(planConn, sql, schemaVersion));
       if (this.#plans.size > 1000) this.#plans.clear();
       this.#plans.set(sql, plan);
     }
