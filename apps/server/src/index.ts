@@ -6,9 +6,14 @@ export type { Authenticator, Identity } from './auth/identity.ts';
 export { signedTokenAuthenticator, signToken } from './auth/signed-token.ts';
 export { type TablePermissions, tablePermissions } from './auth/table-permissions.ts';
 export { loadConfig, type ServerConfig, type ServerConfigInput, serverConfigSchema } from './config.ts';
-export type { Driver, FramePosition, LiveDatabase, ReadSet } from './db/database-contract.ts';
+export type { Database, Driver, FramePosition, LiveDatabase, ReadSet } from './db/database-contract.ts';
 export { type DatabaseOptions, openLiveDatabase } from './db/open-database.ts';
-export { mergeReadSets, type RequestDatabase } from './db/request-database.ts';
+export {
+  type CapturedStatement,
+  isDataDependent,
+  mergeReadSets,
+  type RequestDatabase,
+} from './db/request-database.ts';
 export { type AppRouter, appRouter } from './domain/app-router.ts';
 export { DEMO_ROLES, DEMO_SCHEMA } from './domain/demo-schema.ts';
 export { seedDemoData } from './domain/demo-seed.ts';
@@ -20,10 +25,10 @@ export {
 } from './http/liveframe-server.ts';
 export { SLOW_CLIENT_CLOSE_CODE } from './live/backpressure.ts';
 export type { HubEvent, LiveEventData } from './live/live-event.ts';
-export { HubStream, LiveHub } from './live/live-hub.ts';
+export { createLiveHub, pumpChanges } from './live/live-hub.ts';
 export { liveRouter } from './live/live-router.ts';
 export type { LiveframeServices, LiveOptions } from './live/live-services.ts';
-export { type LiveQueryRef, LiveSessions } from './live/live-sessions.ts';
+export { type DerivedReadSet, type LiveQueryRef, LiveSessions } from './live/live-sessions.ts';
 export { formatPositionId, parsePositionId, tryParsePositionId } from './live/position-id.ts';
 export { ServerError, type ServerErrorCode } from './server-error.ts';
 export type { LiveframeContext } from './trpc/context.ts';

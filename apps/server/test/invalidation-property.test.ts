@@ -45,15 +45,12 @@ describe('property: every live query whose result changed was invalidated', () =
     // Writes that change nothing publish nothing: a sentinel write marks the end of each batch.
     await driver.exec('CREATE TABLE IF NOT EXISTS sentinel (id INTEGER PRIMARY KEY, n INTEGER)');
     const subscriptionId = 'property-subscription';
-    services.sessions.attach(subscriptionId, anonymous);
-    const stream = services.hub.open(subscriptionId, { canSee: () => true });
-    stream.take();
-    await services.sessions.update(
-      subscriptionId,
-      anonymous,
-      { add: QUERIES.map((q) => ({ key: q.key, path: q.path, input: q.input })) },
-      () => undefined,
-    );
+    services.sessions.attach(subscriptionId, anonymous, undefined);
+    const stream = services.hub.subscribe({ subscriberId: subscriptionId });
+    await stream.next(); // the ack
+    await services.sessions.update(subscriptionId, anonymous, {
+      add: QUERIES.map((q) => ({ key: q.key, path: q.path, input: q.input })),
+    });
     const root = createCallerFactory(appRouter)({
       identity: anonymous,
       db: services.requestDatabase(anonymous),
@@ -73,7 +70,7 @@ describe('property: every live query whose result changed was invalidated', () =
     };
     const waitForHub = async (frame: number) => {
       const end = Date.now() + 10_000;
-      while (services.hub.position().frame < frame) {
+      while (services.hub.position.frame < frame) {
         if (Date.now() > end) throw new Error('hub did not reach the write');
         await new Promise((resolve) => setImmediate(resolve));
       }
@@ -104,7 +101,10 @@ describe('property: every live query whose result changed was invalidated', () =
         const sentinel = await driver.run('INSERT INTO sentinel (n) VALUES (?)', [last]);
         await waitForHub(sentinel.position.frame);
         const invalidated = new Set<string>();
-        for (let e = stream.take(); e !== undefined; e = stream.take()) {
+        for (let pending = stream.buffered; pending > 0; pending--) {
+          const next = await stream.next();
+          if (next.done) break;
+          const e = next.value;
           if (e.type === 'invalidate') for (const q of e.queries) invalidated.add(q);
           if (e.type === 'refetch-all') for (const q of QUERIES) invalidated.add(q.key);
         }

@@ -42,7 +42,7 @@ describe('resume with lastEventId', () => {
     expect(first.data).toMatchObject({ type: 'refetch-all', reason: 'primary generation changed' });
     client.subscribe('garbage');
     const second = await client.events.next();
-    expect(second.data).toMatchObject({ type: 'refetch-all', reason: 'unreadable lastEventId' });
+    expect(second.data).toMatchObject({ type: 'refetch-all', reason: 'unparsable resume position' });
   });
 
   it('answers refetch-all when the resume point is older than the history', async () => {
@@ -54,6 +54,9 @@ describe('resume with lastEventId', () => {
     for (const id of [1, 2, 3, 4]) await client.trpc.orders.setStatus.mutate({ id, status: 'paid' });
     client.subscribe(ack.id);
     const first = await client.events.next();
-    expect(first.data).toMatchObject({ type: 'refetch-all', reason: 'resume point older than history' });
+    expect(first.data).toMatchObject({
+      type: 'refetch-all',
+      reason: 'resume position is older than the retained history',
+    });
   });
 });

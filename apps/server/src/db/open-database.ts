@@ -1,6 +1,5 @@
+import { openDatabase } from '@liveframe/db-core';
 import type { LiveDatabase } from './database-contract.ts';
-import { InterimLocalDriver } from './interim-local-driver.ts';
-import { explainReadSet } from './interim-read-set.ts';
 
 export type DatabaseOptions =
   | { readonly mode: 'local'; readonly path: string }
@@ -13,20 +12,26 @@ export type DatabaseOptions =
     };
 
 /**
- * Opens the database the server runs on. This is the single seam to db-core: it will call
- * db-core's `openDatabase` and `readSet`; until that facade lands, local mode runs on a stopgap
- * driver and replica mode reports that it is not available yet.
+ * Opens the database the server runs on through db-core's `openDatabase` (local file, or an
+ * embedded replica of a sqld/Turso primary); read-sets come from db-core's EXPLAIN analysis.
  *
  * @example await using db = await openLiveDatabase({ mode: 'local', path: 'data/app.db' });
  */
 export async function openLiveDatabase(options: DatabaseOptions): Promise<LiveDatabase & AsyncDisposable> {
-  if (options.mode === 'replica') {
-    throw new Error('replica mode needs @liveframe/db-core openDatabase, which has not landed yet');
-  }
-  const driver = new InterimLocalDriver(options.path);
+  const driver = await openDatabase(
+    options.mode === 'local'
+      ? { mode: 'local', path: options.path }
+      : {
+          mode: 'replica',
+          path: options.path,
+          syncUrl: options.syncUrl,
+          ...(options.authToken === undefined ? {} : { authToken: options.authToken }),
+          ...(options.syncIntervalMs === undefined ? {} : { syncIntervalMs: options.syncIntervalMs }),
+        },
+  );
   return {
     driver,
-    readSet: (sql, params) => explainReadSet(driver.explainConnection, sql, params),
+    readSet: (sql, params) => driver.readSet(sql, params),
     [Symbol.asyncDispose]: () => driver.close(),
   };
 }

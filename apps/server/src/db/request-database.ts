@@ -26,6 +26,49 @@ export interface RequestDatabase {
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<{ value: T; position: FramePosition }>;
 }
 
+/** One statement a live query ran while its read-set was being derived. */
+export interface CapturedStatement {
+  readonly readSet: ReadSet;
+  readonly params: BindParams | undefined;
+}
+
+/**
+ * Whether a captured read-set can change with the data: some statement with a rowid filter was
+ * bound to a value found neither in the input nor in `known` (the identity), so it was probably
+ * read by an earlier statement (a foreign key). Such read-sets are derived again after each
+ * invalidation; the others only after schema changes.
+ *
+ * @example isDataDependent(captured, { id: 5 }, [identity.tenantId]) // false for `WHERE id = ?` [5]
+ */
+export function isDataDependent(
+  captured: readonly CapturedStatement[],
+  input: unknown,
+  known: readonly unknown[],
+): boolean {
+  const leaves = new Set<string>(known.map((value) => String(value)));
+  collectLeaves(input, leaves, 0);
+  for (const { readSet, params } of captured) {
+    let pointRead = false;
+    for (const filter of readSet.tables.values()) if (filter.kind === 'rowids') pointRead = true;
+    if (!pointRead || params === undefined) continue;
+    const values = Array.isArray(params) ? params : Object.values(params);
+    for (const value of values) {
+      if (value !== null && !leaves.has(String(value))) return true;
+    }
+  }
+  return false;
+}
+
+function collectLeaves(value: unknown, into: Set<string>, depth: number): void {
+  if (depth > 8 || value === undefined) return;
+  if (value === null || typeof value !== 'object') {
+    into.add(String(value));
+    return;
+  }
+  for (const child of Array.isArray(value) ? value : Object.values(value))
+    collectLeaves(child, into, depth + 1);
+}
+
 /** Tables per SQL text: they do not depend on parameters, so the permission check costs one EXPLAIN per text. */
 export class StatementTablesCache {
   readonly #database: LiveDatabase;
@@ -58,7 +101,7 @@ export function requestDatabase(options: {
   tables: StatementTablesCache;
   identity: Identity;
   permissions: TablePermissions;
-  capture?: ReadSet[];
+  capture?: CapturedStatement[];
 }): RequestDatabase {
   const { database, tables, identity, permissions, capture } = options;
   const driver = database.driver;
@@ -68,7 +111,7 @@ export function requestDatabase(options: {
         throw new ServerError('FORBIDDEN_TABLE', `role ${identity.role} may not read table ${table}`);
       }
     }
-    capture?.push(database.readSet(sql, params));
+    capture?.push({ readSet: database.readSet(sql, params), params });
   };
   return {
     all: (sql, params) => {

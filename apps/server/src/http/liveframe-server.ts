@@ -8,13 +8,19 @@ import type { Authenticator, Identity } from '../auth/identity.ts';
 import { signedTokenAuthenticator } from '../auth/signed-token.ts';
 import { type TablePermissions, tablePermissions } from '../auth/table-permissions.ts';
 import { type ServerConfig, type ServerConfigInput, serverConfigSchema } from '../config.ts';
-import type { LiveDatabase, ReadSet } from '../db/database-contract.ts';
+import type { LiveDatabase } from '../db/database-contract.ts';
 import { openLiveDatabase } from '../db/open-database.ts';
-import { mergeReadSets, requestDatabase, StatementTablesCache } from '../db/request-database.ts';
+import {
+  type CapturedStatement,
+  isDataDependent,
+  mergeReadSets,
+  requestDatabase,
+  StatementTablesCache,
+} from '../db/request-database.ts';
 import { appRouter } from '../domain/app-router.ts';
-import { DEMO_ROLES, DEMO_SCHEMA } from '../domain/demo-schema.ts';
-import { seedDemoData } from '../domain/demo-seed.ts';
-import { LiveHub } from '../live/live-hub.ts';
+import { DEMO_ROLES } from '../domain/demo-schema.ts';
+import { prepareDemoDatabase } from '../domain/demo-setup.ts';
+import { createLiveHub, pumpChanges } from '../live/live-hub.ts';
 import type { LiveframeServices } from '../live/live-services.ts';
 import { LiveSessions } from '../live/live-sessions.ts';
 import { createLiveframeContext } from '../trpc/context.ts';
@@ -75,8 +81,12 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
           ...(config.primaryAuthToken === undefined ? {} : { authToken: config.primaryAuthToken }),
         });
   const driver = database.driver;
-  await driver.exec(DEMO_SCHEMA);
-  if (config.seed) await seedDemoData(driver, { tenantId: config.anonymousTenant });
+  try {
+    await prepareDemoDatabase(driver, { seed: config.seed, tenantId: config.anonymousTenant, logger });
+  } catch (error) {
+    await database[Symbol.asyncDispose]();
+    throw error;
+  }
 
   const anonymous: Identity | null = config.anonymous
     ? { userId: 'anonymous', tenantId: config.anonymousTenant, role: config.anonymousRole }
@@ -85,7 +95,10 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
     options.authenticate ?? signedTokenAuthenticator({ secret: config.authSecret, anonymous });
   const permissions = options.permissions ?? tablePermissions(DEMO_ROLES);
   const tables = new StatementTablesCache(database);
-  const hub = new LiveHub({ initialPosition: driver.position(), historySize: config.historySize });
+  const hub = createLiveHub(driver, {
+    historySize: config.historySize,
+    bufferSize: config.subscriptionBufferSize,
+  });
   const metrics = new ServerMetrics();
   const createCaller = createCallerFactory(appRouter);
   const procedures = appRouter._def.procedures as unknown as Record<
@@ -116,7 +129,7 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
       }),
     isLiveQuery,
     deriveReadSet: async (identity, path, input) => {
-      const capture: ReadSet[] = [];
+      const capture: CapturedStatement[] = [];
       const caller = createCaller({
         identity,
         db: services.requestDatabase(identity, capture),
@@ -125,7 +138,10 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
         socket: undefined,
       });
       await callByPath(caller, path, input);
-      return mergeReadSets(capture);
+      return {
+        readSet: mergeReadSets(capture.map((statement) => statement.readSet)),
+        dataDependent: isDataDependent(capture, input, [identity.userId, identity.tenantId, identity.role]),
+      };
     },
   };
   (services as { sessions: LiveSessions }).sessions = new LiveSessions({
@@ -139,13 +155,13 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
 
   // The change pump: every committed change (from any writer) reaches the hub in order.
   const pumpAbort = new AbortController();
-  const pump = (async () => {
-    for await (const event of driver.changes({ signal: pumpAbort.signal })) {
-      if (event.type !== 'changes') tables.clear();
-      hub.publish(event);
-    }
-  })().catch((error: unknown) => {
-    if (!pumpAbort.signal.aborted) logger.error({ err: error }, 'change stream failed');
+  const pump = pumpChanges({
+    db: driver,
+    hub,
+    sessions: services.sessions,
+    tables,
+    logger,
+    signal: pumpAbort.signal,
   });
 
   let state: 'serving' | 'draining' | 'closed' = 'serving';

@@ -11,15 +11,16 @@ export function renderMetrics(input: { services: LiveframeServices; clients: num
   const lag =
     primary !== undefined && primary.generation === position.generation ? primary.frame - position.frame : 0;
   const snapshot = services.metrics.snapshot();
+  const hub = services.hub.stats();
   const lines = [
     ['liveframe_frame', position.frame, 'gauge', 'frame the local replica is at'],
-    ['liveframe_hub_frame', services.hub.position().frame, 'gauge', 'frame the live hub has processed'],
+    ['liveframe_hub_frame', services.hub.position.frame, 'gauge', 'frame the live hub has processed'],
     ['liveframe_replica_lag_frames', Math.max(0, lag), 'gauge', 'frames the replica is behind the primary'],
     ['liveframe_clients', clients, 'gauge', 'open WebSocket connections'],
-    ['liveframe_subscriptions', services.hub.streamCount, 'gauge', 'active live subscriptions'],
+    ['liveframe_subscriptions', hub.subscriptions, 'gauge', 'active live subscriptions'],
     ['liveframe_sessions', services.sessions.size, 'gauge', 'subscriptions with registrations kept'],
-    ['liveframe_live_queries', services.hub.registrationCount, 'gauge', 'registered live queries'],
-    ['liveframe_change_events_total', services.hub.publishedCount, 'counter', 'capture events processed'],
+    ['liveframe_live_queries', hub.queries, 'gauge', 'registered live queries'],
+    ['liveframe_change_events_total', hub.published, 'counter', 'capture events processed'],
     ['liveframe_events_sent_total', snapshot.eventsSent, 'counter', 'subscription events sent'],
     ['liveframe_events_per_second', snapshot.eventsPerSecond, 'gauge', 'subscription events sent per second'],
     [

@@ -1,5 +1,5 @@
+import type { LiveSubscription, SubscriptionEvent } from '@liveframe/reactive';
 import type { WebSocket } from 'ws';
-import type { HubStream } from './live-hub.ts';
 
 export interface BackpressureOptions {
   readonly maxBufferedBytes: number;
@@ -12,22 +12,20 @@ export interface BackpressureOptions {
 export const SLOW_CLIENT_CLOSE_CODE = 4008;
 
 /**
- * Holds a subscription's next event while its socket is over `maxBufferedBytes`: the queued
- * events coalesce meanwhile (bounded memory), and become one refetch-all once the socket drains.
- * A socket that stays over the cap longer than `slowClientGraceMs` is closed. Resolves `false`
- * when the client is gone.
+ * Waits while a subscription's socket is over `maxBufferedBytes`. Meanwhile nothing is taken from
+ * the subscription, whose bounded buffer (reactive) absorbs the changes: memory stays bounded
+ * however long the client stalls. A socket that stays over the cap longer than
+ * `slowClientGraceMs` is closed (4008). Resolves `false` when the client is gone.
  */
 export async function waitForSocketCapacity(
-  socket: WebSocket | undefined,
-  stream: HubStream,
+  socket: WebSocket,
   options: BackpressureOptions,
   signal: AbortSignal | undefined,
   onCut: () => void,
 ): Promise<boolean> {
-  if (socket === undefined || socket.bufferedAmount <= options.maxBufferedBytes) return true;
   const since = Date.now();
   while (socket.bufferedAmount > options.maxBufferedBytes) {
-    if (signal?.aborted || stream.closed || socket.readyState !== socket.OPEN) return false;
+    if (signal?.aborted || socket.readyState !== socket.OPEN) return false;
     if (Date.now() - since > options.slowClientGraceMs) {
       onCut();
       socket.close(SLOW_CLIENT_CLOSE_CODE, 'client too slow');
@@ -37,6 +35,23 @@ export async function waitForSocketCapacity(
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 25));
   }
-  stream.collapseToRefetchAll('client fell behind (socket buffer over limit)');
-  return true;
+  return signal?.aborted !== true && socket.readyState === socket.OPEN;
+}
+
+/**
+ * After a stall: `held` plus everything the subscription buffered meanwhile become one
+ * refetch-all at the newest position (PROTOCOL.md "Backpressure"), so a client that fell behind
+ * refetches once instead of replaying a backlog.
+ */
+export async function collapseToRefetchAll(
+  subscription: LiveSubscription,
+  held: SubscriptionEvent,
+): Promise<SubscriptionEvent> {
+  let position = held.position;
+  for (let pending = subscription.buffered; pending > 0; pending--) {
+    const next = await subscription.next();
+    if (next.done) break;
+    position = next.value.position;
+  }
+  return { type: 'refetch-all', position, reason: 'client fell behind (socket buffer over limit)' };
 }

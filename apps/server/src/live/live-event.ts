@@ -1,18 +1,10 @@
-import type { FramePosition } from '../db/database-contract.ts';
+import type { SubscriptionEvent } from '@liveframe/reactive';
 
 /**
- * Events of one live subscription, before serialization (reactive's `SubscriptionEvent`).
+ * Events of one live subscription, before serialization: reactive's `SubscriptionEvent`.
  * Positions never go backwards within one subscription.
  */
-export type HubEvent =
-  | { readonly type: 'live'; readonly position: FramePosition }
-  | {
-      readonly type: 'invalidate';
-      readonly position: FramePosition;
-      readonly queries: readonly string[];
-      readonly tables: readonly string[];
-    }
-  | { readonly type: 'refetch-all'; readonly position: FramePosition; readonly reason: string };
+export type HubEvent = SubscriptionEvent;
 
 /**
  * What the client receives as the data of each `tracked(position, data)` event of `live.events`

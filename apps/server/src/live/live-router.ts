@@ -1,9 +1,10 @@
+import type { SubscriptionEvent } from '@liveframe/reactive';
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { createRouter, mutation, procedure } from '../trpc/trpc-builder.ts';
-import { waitForSocketCapacity } from './backpressure.ts';
-import type { HubEvent, LiveEventData } from './live-event.ts';
-import { formatPositionId, parsePositionId, tryParsePositionId } from './position-id.ts';
+import { collapseToRefetchAll, waitForSocketCapacity } from './backpressure.ts';
+import type { LiveEventData } from './live-event.ts';
+import { formatPositionId } from './position-id.ts';
 
 const subscriptionIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,128}$/);
 const keySchema = z.string().min(1).max(1000);
@@ -15,13 +16,18 @@ const liveQueryRefSchema = z.object({
   since: z.string().max(300).nullish(),
 });
 
-function toWire(event: HubEvent, subscriptionId: string, registered: number): LiveEventData {
+function toWire(event: SubscriptionEvent, subscriptionId: string, registered: number): LiveEventData {
   const position = formatPositionId(event.position);
   switch (event.type) {
     case 'live':
       return { type: 'live', position, subscriptionId, registered };
     case 'invalidate':
-      return { type: 'invalidate', position, queries: [...event.queries], tables: [...event.tables] };
+      return {
+        type: 'invalidate',
+        position,
+        queries: event.queries as string[],
+        tables: event.tables as string[],
+      };
     case 'refetch-all':
       return { type: 'refetch-all', position, reason: event.reason };
   }
@@ -36,30 +42,32 @@ export const liveRouter = createRouter({
     .input(z.object({ subscriptionId: subscriptionIdSchema, lastEventId: z.string().max(300).nullish() }))
     .subscription(async function* ({ input, ctx, signal }) {
       const { hub, sessions, permissions, options, metrics } = ctx.services;
-      const registered = sessions.attach(input.subscriptionId, ctx.identity);
-      const from =
-        input.lastEventId === undefined || input.lastEventId === null
-          ? undefined
-          : (tryParsePositionId(input.lastEventId) ?? 'invalid');
-      const stream = hub.open(input.subscriptionId, {
-        from,
+      const after = input.lastEventId ?? undefined;
+      const registered = sessions.attach(input.subscriptionId, ctx.identity, after);
+      const subscription = hub.subscribe({
+        subscriberId: input.subscriptionId,
+        after,
+        signal,
+        bufferSize: options.subscriptionBufferSize,
         canSee: (table) => permissions.canRead(ctx.identity, table),
       });
       try {
         for (;;) {
-          await stream.waitForEvent(signal);
-          if (signal?.aborted || stream.closed) return;
-          const writable = await waitForSocketCapacity(ctx.socket, stream, options, signal, () =>
-            metrics.slowClientCut(),
-          );
-          if (!writable) return;
-          const event = stream.take();
-          if (event === undefined) continue;
+          const next = await subscription.next();
+          if (next.done) return;
+          let event: SubscriptionEvent = next.value;
+          if (ctx.socket !== undefined && ctx.socket.bufferedAmount > options.maxBufferedBytes) {
+            const writable = await waitForSocketCapacity(ctx.socket, options, signal, () =>
+              metrics.slowClientCut(),
+            );
+            if (!writable) return;
+            event = await collapseToRefetchAll(subscription, event);
+          }
           metrics.eventSent();
           yield tracked(formatPositionId(event.position), toWire(event, input.subscriptionId, registered));
         }
       } finally {
-        stream.close();
+        subscription.close();
         sessions.detach(input.subscriptionId);
       }
     }),
@@ -78,13 +86,6 @@ export const liveRouter = createRouter({
         input.subscriptionId,
         ctx.identity,
         input,
-        (since) => {
-          try {
-            return parsePositionId(since);
-          } catch {
-            return undefined;
-          }
-        },
       );
       const frame = formatPositionId(ctx.services.database.driver.position());
       return { position: formatPositionId(position), stale, frame };

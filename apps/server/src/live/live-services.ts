@@ -1,11 +1,11 @@
+import type { LiveQueryHub } from '@liveframe/reactive';
 import type { Logger } from 'pino';
 import type { Authenticator, Identity } from '../auth/identity.ts';
 import type { TablePermissions } from '../auth/table-permissions.ts';
-import type { LiveDatabase, ReadSet } from '../db/database-contract.ts';
-import type { RequestDatabase } from '../db/request-database.ts';
+import type { LiveDatabase } from '../db/database-contract.ts';
+import type { CapturedStatement, RequestDatabase } from '../db/request-database.ts';
 import type { ServerMetrics } from '../http/server-metrics.ts';
-import type { LiveHub } from './live-hub.ts';
-import type { LiveSessions } from './live-sessions.ts';
+import type { DerivedReadSet, LiveSessions } from './live-sessions.ts';
 
 /** Tunables of the live layer (see config.ts for defaults and flags). */
 export interface LiveOptions {
@@ -14,20 +14,24 @@ export interface LiveOptions {
   readonly slowClientGraceMs: number;
   readonly maxQueriesPerSubscription: number;
   readonly sessionGraceMs: number;
+  /** Events a subscription buffers before it overflows into one refetch-all. */
+  readonly subscriptionBufferSize: number;
+  /** On a `minFrame` deadline: fail (`error`) or read through the primary (`primary`, replica mode). */
+  readonly rywFallback: 'error' | 'primary';
 }
 
 /** Everything procedures reach through `ctx.services`: one instance per server. */
 export interface LiveframeServices {
   readonly database: LiveDatabase;
-  readonly hub: LiveHub;
+  readonly hub: LiveQueryHub;
   readonly sessions: LiveSessions;
   readonly permissions: TablePermissions;
   readonly authenticate: Authenticator;
   readonly options: LiveOptions;
   readonly logger: Logger;
   readonly metrics: ServerMetrics;
-  requestDatabase(identity: Identity, capture?: ReadSet[]): RequestDatabase;
+  requestDatabase(identity: Identity, capture?: CapturedStatement[]): RequestDatabase;
   /** Runs a live query procedure as `identity` and returns what it read (set once the router exists). */
-  deriveReadSet(identity: Identity, path: string, input: unknown): Promise<ReadSet>;
+  deriveReadSet(identity: Identity, path: string, input: unknown): Promise<DerivedReadSet>;
   isLiveQuery(path: string): boolean;
 }

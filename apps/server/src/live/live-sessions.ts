@@ -1,7 +1,8 @@
+import type { FramePosition, LiveQueryHub, PublishResult } from '@liveframe/reactive';
+import { tryParsePosition } from '@liveframe/reactive';
 import type { Identity } from '../auth/identity.ts';
-import type { FramePosition, ReadSet } from '../db/database-contract.ts';
+import type { ReadSet } from '../db/database-contract.ts';
 import { ServerError } from '../server-error.ts';
-import type { LiveHub } from './live-hub.ts';
 
 /** One query a client registered: the key it names it by, and what it runs. */
 export interface LiveQueryRef {
@@ -9,6 +10,16 @@ export interface LiveQueryRef {
   readonly path: string;
   readonly input?: unknown;
   readonly since?: string | null | undefined;
+}
+
+/**
+ * What running a live query once taught the server: its read-set, and whether that read-set can
+ * change with the data (some rowid-filtered statement was bound to a value that is neither in the
+ * input nor the identity, e.g. a foreign key read by an earlier statement).
+ */
+export interface DerivedReadSet {
+  readonly readSet: ReadSet;
+  readonly dataDependent: boolean;
 }
 
 interface RegisteredQuery {
@@ -26,7 +37,7 @@ interface Session {
 }
 
 interface CachedReadSet {
-  readSet: Promise<ReadSet>;
+  derived: Promise<DerivedReadSet>;
   readonly identity: Identity;
   readonly path: string;
   readonly input: unknown;
@@ -34,8 +45,8 @@ interface CachedReadSet {
 }
 
 export interface LiveSessionsOptions {
-  readonly hub: LiveHub;
-  readonly derive: (identity: Identity, path: string, input: unknown) => Promise<ReadSet>;
+  readonly hub: LiveQueryHub;
+  readonly derive: (identity: Identity, path: string, input: unknown) => Promise<DerivedReadSet>;
   readonly isLiveQuery: (path: string) => boolean;
   readonly maxQueriesPerSubscription: number;
   readonly sessionGraceMs: number;
@@ -45,40 +56,48 @@ export interface LiveSessionsOptions {
 /**
  * The registrations of every live subscription on this server, keyed by the client's
  * `subscriptionId`: `live.update` adds and removes queries, whose read-sets are derived by
- * running them (cached by path + input + identity) and registered in the hub. A session outlives
- * its socket for `sessionGraceMs`, so a quick reconnect needs no re-registration. Read-sets of
- * invalidated queries are derived again, since what a query reads can depend on the data.
+ * running them (cached by path + input + identity) and registered in reactive's hub. A session
+ * outlives its socket for `sessionGraceMs`; a new stream re-registers its queries in the hub,
+ * resuming from the client's `lastEventId`, so a quick reconnect needs no re-registration.
+ *
+ * Read-sets are derived again only when they can have changed: after a schema change (the hub
+ * says which queries), and after an invalidation of a data-dependent read-set (see
+ * {@link DerivedReadSet}). Re-registration uses the derivation's start position as `since`, so a
+ * change that lands while a query is being derived again is never lost.
  */
 export class LiveSessions {
   readonly #options: LiveSessionsOptions;
   readonly #sessions = new Map<string, Session>();
   readonly #cache = new Map<string, CachedReadSet>();
   readonly #rederive = new Set<string>();
+  #dataDependent = 0;
   #rederiveScheduled = false;
 
   constructor(options: LiveSessionsOptions) {
     this.#options = options;
-    options.hub.onMatch((subscriptionId, keys) => {
-      const session = this.#sessions.get(subscriptionId);
-      if (session === undefined) return;
-      for (const key of keys) {
-        const query = session.queries.get(key);
-        if (query !== undefined) this.#rederive.add(query.cacheKey);
-      }
-      this.#scheduleRederive();
-    });
   }
 
   get size(): number {
     return this.#sessions.size;
   }
 
-  /** A live subscription stream started for this id (creates the session, checks its owner). */
-  attach(subscriptionId: string, identity: Identity): number {
+  /**
+   * A live subscription stream is about to start for this id (creates the session, checks its
+   * owner) and re-registers the session's queries in the hub, with `after` (the client's
+   * lastEventId) as `since`: what they missed while no stream was open is told on subscribe.
+   */
+  attach(subscriptionId: string, identity: Identity, after: string | undefined): number {
     const session = this.#session(subscriptionId, identity);
     session.streams++;
     if (session.expiry !== undefined) clearTimeout(session.expiry);
     session.expiry = undefined;
+    const since = after === undefined ? undefined : (tryParsePosition(after) ?? undefined);
+    for (const [key, query] of session.queries) {
+      const cached = this.#cache.get(query.cacheKey);
+      const known = cached === undefined ? undefined : settled.get(cached.derived);
+      if (known === undefined) continue;
+      this.#options.hub.registerQuery({ subscriberId: subscriptionId, key, readSet: known.readSet, since });
+    }
     return session.queries.size;
   }
 
@@ -104,7 +123,6 @@ export class LiveSessions {
       remove?: readonly string[] | undefined;
       replace?: boolean | undefined;
     },
-    parseSince: (since: string) => FramePosition | undefined,
   ): Promise<{ stale: string[]; position: FramePosition }> {
     const session = this.#session(subscriptionId, identity);
     const add = change.add ?? [];
@@ -134,11 +152,32 @@ export class LiveSessions {
       this.#remove(session, query.key);
       session.queries.set(query.key, { path: query.path, input: query.input, cacheKey });
       this.#cache.get(cacheKey)?.users.add(`${subscriptionId}\0${query.key}`);
-      hub.register(subscriptionId, query.key, readSet);
-      const since = query.since === undefined || query.since === null ? undefined : parseSince(query.since);
-      if (hub.changedSince(since, readSet)) stale.push(query.key);
+      // Registered without `since`: staleness is answered in `stale`, not as an extra event.
+      hub.registerQuery({ subscriberId: subscriptionId, key: query.key, readSet });
+      const since = query.since === undefined || query.since === null ? null : tryParsePosition(query.since);
+      if (since === null || hub.changedSince(since, readSet)) stale.push(query.key);
     }
-    return { stale, position: hub.position() };
+    return { stale, position: hub.position };
+  }
+
+  /**
+   * Called with every publish result: schedules the read-sets that may have changed for
+   * re-derivation (schema changes; invalidated data-dependent read-sets).
+   */
+  afterPublish(result: PublishResult): void {
+    for (const ref of result.rederive) this.#markForRederive(ref.subscriberId, ref.key);
+    if (this.#dataDependent > 0) {
+      for (const [subscriptionId, match] of result.matches) {
+        for (const key of match.queries) this.#markForRederive(subscriptionId, key, true);
+      }
+    }
+    if (this.#rederive.size > 0) this.#scheduleRederive();
+  }
+
+  /** Schema changed in a way the hub could not attribute: every read-set is derived again. */
+  rederiveAll(): void {
+    for (const cacheKey of this.#cache.keys()) this.#rederive.add(cacheKey);
+    if (this.#rederive.size > 0) this.#scheduleRederive();
   }
 
   close(): void {
@@ -146,6 +185,17 @@ export class LiveSessions {
       if (session.expiry !== undefined) clearTimeout(session.expiry);
     this.#sessions.clear();
     this.#cache.clear();
+  }
+
+  #markForRederive(subscriptionId: string, key: string, onlyDataDependent = false): void {
+    const query = this.#sessions.get(subscriptionId)?.queries.get(key);
+    if (query === undefined) return;
+    if (onlyDataDependent) {
+      const cached = this.#cache.get(query.cacheKey);
+      const known = cached === undefined ? undefined : settled.get(cached.derived);
+      if (known?.dataDependent !== true) return;
+    }
+    this.#rederive.add(query.cacheKey);
   }
 
   #session(subscriptionId: string, identity: Identity): Session {
@@ -176,57 +226,90 @@ export class LiveSessions {
     ]);
     let cached = this.#cache.get(cacheKey);
     if (cached === undefined) {
-      const readSet = this.#options.derive(identity, query.path, query.input);
-      cached = { readSet, identity, path: query.path, input: query.input, users: new Set() };
+      const derived = this.#track(this.#options.derive(identity, query.path, query.input));
+      cached = { derived, identity, path: query.path, input: query.input, users: new Set() };
       this.#cache.set(cacheKey, cached);
-      readSet.catch(() => {
-        if (this.#cache.get(cacheKey) === cached && cached?.users.size === 0) this.#cache.delete(cacheKey);
+      const entry = cached;
+      derived.catch(() => {
+        if (this.#cache.get(cacheKey) === entry && entry.users.size === 0) this.#delete(cacheKey);
       });
     }
-    return { cacheKey, readSet: await cached.readSet };
+    return { cacheKey, readSet: (await cached.derived).readSet };
+  }
+
+  /** Remembers the settled value of a derivation (so attach can register synchronously). */
+  #track(derived: Promise<DerivedReadSet>): Promise<DerivedReadSet> {
+    derived.then(
+      (value) => {
+        settled.set(derived, value);
+        if (value.dataDependent) this.#dataDependent++;
+      },
+      () => undefined,
+    );
+    return derived;
+  }
+
+  #delete(cacheKey: string): void {
+    const cached = this.#cache.get(cacheKey);
+    if (cached === undefined) return;
+    if (settled.get(cached.derived)?.dataDependent === true) this.#dataDependent--;
+    this.#cache.delete(cacheKey);
   }
 
   #remove(session: Session, key: string): void {
     const query = session.queries.get(key);
     if (query === undefined) return;
     session.queries.delete(key);
-    this.#options.hub.unregister(session.id, key);
+    this.#options.hub.unregisterQuery(session.id, key);
     const cached = this.#cache.get(query.cacheKey);
     cached?.users.delete(`${session.id}\0${key}`);
-    if (cached?.users.size === 0) this.#cache.delete(query.cacheKey);
+    if (cached?.users.size === 0) this.#delete(query.cacheKey);
   }
 
   #drop(session: Session): void {
     if (session.streams > 0 || this.#sessions.get(session.id) !== session) return;
     for (const key of [...session.queries.keys()]) this.#remove(session, key);
-    this.#options.hub.unregisterSubscriber(session.id);
+    this.#options.hub.releaseSubscriber(session.id);
     this.#sessions.delete(session.id);
   }
 
   #scheduleRederive(): void {
     if (this.#rederiveScheduled) return;
     this.#rederiveScheduled = true;
+    // After the current events went out: re-deriving is never on the invalidation's path.
     setImmediate(() => {
       this.#rederiveScheduled = false;
       const keys = [...this.#rederive];
       this.#rederive.clear();
-      for (const cacheKey of keys) {
-        const cached = this.#cache.get(cacheKey);
-        if (cached === undefined) continue;
-        const next = this.#options.derive(cached.identity, cached.path, cached.input);
-        next.then(
-          (readSet) => {
-            if (this.#cache.get(cacheKey) !== cached) return;
-            cached.readSet = next;
-            for (const user of cached.users) {
-              const [subscriptionId, key] = user.split('\0') as [string, string];
-              this.#options.hub.register(subscriptionId, key, readSet);
-            }
-          },
-          // A query that now fails (e.g. forbidden after a schema change) keeps its last read-set.
-          (error: unknown) => this.#options.onError(error),
-        );
-      }
+      for (const cacheKey of keys) this.#rederiveOne(cacheKey);
     });
   }
+
+  #rederiveOne(cacheKey: string): void {
+    const cached = this.#cache.get(cacheKey);
+    if (cached === undefined) return;
+    const hub = this.#options.hub;
+    const since = hub.position;
+    const next = this.#options.derive(cached.identity, cached.path, cached.input);
+    next.then(
+      (value) => {
+        if (this.#cache.get(cacheKey) !== cached) return;
+        const previous = settled.get(cached.derived);
+        if (previous?.dataDependent === true) this.#dataDependent--;
+        settled.set(next, value);
+        if (value.dataDependent) this.#dataDependent++;
+        cached.derived = next;
+        for (const user of cached.users) {
+          const [subscriptionId, key] = user.split('\0') as [string, string];
+          // `since`: a change between the derivation's reads and now invalidates right away.
+          hub.registerQuery({ subscriberId: subscriptionId, key, readSet: value.readSet, since });
+        }
+      },
+      // A query that now fails (e.g. forbidden after a schema change) keeps its last read-set.
+      (error: unknown) => this.#options.onError(error),
+    );
+  }
 }
+
+/** Settled derivations, so registration on attach needs no await. */
+const settled = new WeakMap<Promise<DerivedReadSet>, DerivedReadSet>();

@@ -1,4 +1,4 @@
-import type { FramePosition } from '../db/database-contract.ts';
+import type { FramePosition } from '@liveframe/reactive';
 import { ServerError } from '../server-error.ts';
 
 /**
