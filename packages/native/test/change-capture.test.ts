@@ -108,6 +108,48 @@ describe('change capture', () => {
     expect(events(t.take()).map((e) => e.rowid)).toEqual([1]);
   });
 
+  it('drops the events of a statement that failed and was undone inside an open transaction', () => {
+    using dir = new TempDir();
+    using t = new TestDb(dir.file('a.db'));
+    t.db.exec('PRAGMA foreign_keys=ON');
+    t.db.exec(
+      'CREATE TABLE parent(id INTEGER PRIMARY KEY); CREATE TABLE child(id INTEGER PRIMARY KEY, p REFERENCES parent(id))',
+    );
+    t.db.exec('CREATE TABLE u(id INTEGER PRIMARY KEY, k UNIQUE)');
+    t.db.exec('INSERT INTO parent VALUES (1); INSERT INTO u VALUES (100, 3)');
+    t.take();
+    t.db.exec('BEGIN');
+    t.db.exec('INSERT INTO child VALUES (1, 1)');
+    // The foreign key is checked when the statement ends, after the row fired the update hook.
+    expect(() => t.db.exec('INSERT INTO child VALUES (2, 999)')).toThrow(/FOREIGN KEY/);
+    // Rows 1 and 2 are written before row 3 clashes with k = 3.
+    expect(() => t.db.exec('INSERT INTO u(id, k) VALUES (1, 1), (2, 2), (3, 3)')).toThrow(/UNIQUE/);
+    // OR FAIL keeps what was written before the failure.
+    expect(() => t.db.exec('INSERT OR FAIL INTO u(id, k) VALUES (4, 4), (5, 3)')).toThrow(/UNIQUE/);
+    t.db.exec('COMMIT');
+    expect(t.db.prepare('SELECT count(*) FROM child').raw().get()).toEqual([1]);
+    expect(events(t.take())).toEqual([
+      { op: 'insert', table: 'child', rowid: 1 },
+      { op: 'insert', table: 'u', rowid: 4 },
+    ]);
+  });
+
+  it('keeps events written by INSTEAD OF triggers and by partially read RETURNING statements', () => {
+    using dir = new TempDir();
+    using t = new TestDb(dir.file('a.db'));
+    t.db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v)');
+    t.db.exec('CREATE VIEW tv AS SELECT id, v FROM t');
+    t.db.exec(
+      'CREATE TRIGGER tv_insert INSTEAD OF INSERT ON tv BEGIN INSERT INTO t VALUES (NEW.id, NEW.v); END',
+    );
+    t.take();
+    t.db.exec("BEGIN; INSERT INTO tv VALUES (1, 'via view'); COMMIT");
+    t.db.exec('BEGIN');
+    expect(t.db.prepare("INSERT INTO t VALUES (2, 'a'), (3, 'b') RETURNING id").raw().get()).toEqual([2]);
+    t.db.exec('COMMIT');
+    expect(events(t.take()).map((e) => e.rowid)).toEqual([1, 2, 3]);
+  });
+
   it('lets a commit veto abort the commit: the writer gets COMMIT_VETOED and events are discarded', () => {
     using dir = new TempDir();
     using t = new TestDb(dir.file('a.db'));

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "connection-state.h"
 
@@ -86,12 +87,14 @@ Napi::Value Drain(const Napi::CallbackInfo& info) {
   ConnPtr s = FindConnection(IdArg(info));
   if (!s) return env.Undefined();
   if (!s->closed && s->hasCommitting.load()) FinalizeCommitIfDone(s.get());
-  std::deque<CommitBatch> ready;
+  std::vector<CommitBatch> ready;
   {
     std::lock_guard<std::mutex> lock(s->queueMutex);
-    ready.swap(s->ready);
+    if (s->ready.empty() && !s->closed) return env.Undefined();  // the common, cheap case
+    ready.reserve(s->ready.size());
+    for (auto& b : s->ready) ready.push_back(std::move(b));
+    s->ready.clear();
   }
-  if (ready.empty() && !s->closed) return env.Undefined();
   auto batches = Napi::Array::New(env, ready.size());
   for (uint32_t i = 0; i < ready.size(); i++) batches.Set(i, BatchToJs(env, ready[i]));
   auto out = Napi::Object::New(env);

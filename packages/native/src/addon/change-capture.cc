@@ -174,14 +174,29 @@ RowidInfo& InfoFor(ConnState* s) {
 }
 void ForgetInfo(ConnState* s) { s->rowidInfo.reset(); }
 
+bool IsView(ConnState* s, const WriteTarget& t) {
+  std::string sql = "SELECT 1 FROM " + QuoteIdent(t.db) + ".sqlite_schema WHERE type = 'view' AND name = ?1";
+  sqlite3_stmt* stmt = nullptr;
+  bool view = false;
+  if (sqlite3_prepare_v2(s->db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
+    sqlite3_bind_text(stmt, 1, t.table.c_str(), -1, SQLITE_TRANSIENT);
+    view = sqlite3_step(stmt) == SQLITE_ROW;
+  }
+  if (stmt != nullptr) sqlite3_finalize(stmt);
+  return view;
+}
+
+// True when the table has a rowid, i.e. its writes fire the update hook. Views count as having
+// one: their writes happen through INSTEAD OF triggers on real tables, which report themselves.
 bool ProbeHasRowid(ConnState* s, const WriteTarget& t) {
   std::string sql = "SELECT rowid FROM " + QuoteIdent(t.db) + "." + QuoteIdent(t.table);
   sqlite3_stmt* stmt = nullptr;
   s->probing = true;
   int rc = sqlite3_prepare_v2(s->db, sql.c_str(), -1, &stmt, nullptr);
-  s->probing = false;
   if (stmt != nullptr) sqlite3_finalize(stmt);
-  return rc == SQLITE_OK;
+  bool has = rc == SQLITE_OK || IsView(s, t);
+  s->probing = false;
+  return has;
 }
 
 void ClassifyUnknownTargets(ConnState* s, RowidInfo& info) {
@@ -224,13 +239,20 @@ void RecordWithoutRowidWrites(ConnState* s, sqlite3_stmt* stmt, const char* sql)
   for (auto& t : it->second) PushEvent(s, t.op, t.db.c_str(), t.table.c_str(), NAN);
 }
 
-int OnTrace(unsigned type, void* p, void* P, void* X) {
-  if (type != SQLITE_TRACE_STMT) return 0;
-  auto* s = static_cast<ConnState*>(p);
-  const char* sql = static_cast<const char*>(X);
-  // Trigger sub-programs report "-- trigger"; statements run re-entrantly from a callback are
-  // refused elsewhere and must not disturb the outer transaction's bookkeeping.
-  if (sql == nullptr || (sql[0] == '-' && sql[1] == '-') || s->callbackDepth > 0 || s->probing) return 0;
+ActiveStatement* FindActive(ConnState* s, void* stmt) {
+  for (auto& a : s->active) {
+    if (a.stmt == stmt) return &a;
+  }
+  return nullptr;
+}
+
+// Statement start (SQLITE_TRACE_STMT).
+void OnStatementStart(ConnState* s, void* P, const char* sql) {
+  if (sql[0] == '-' && sql[1] == '-') {
+    // A trigger program (or a nested statement) started inside statement P.
+    if (auto* a = FindActive(s, P)) a->triggers = true;
+    return;
+  }
   if (s->hasCommitting) FinalizeCommitIfDone(s);
   if (sqlite3_get_autocommit(s->db)) {
     // No transaction is open, so no savepoint and no pending event can be alive.
@@ -245,8 +267,49 @@ int OnTrace(unsigned type, void* p, void* P, void* X) {
   while (*first == ' ' || *first == '\t' || *first == '\n' || *first == '\r') first++;
   char c = static_cast<char>(*first | 0x20);
   if (c == 's' || c == 'r' || *first == '/' || *first == '-') HandleSavepointStatement(s, sql);
+  if (auto* a = FindActive(s, P)) {
+    *a = ActiveStatement{P, s->pending.size(), false};
+  } else {
+    s->active.push_back(ActiveStatement{P, s->pending.size(), false});
+  }
   if (s->capture && s->rowidInfo && (s->rowidInfo->anyWithoutRowid || !s->rowidInfo->unknown.empty())) {
     RecordWithoutRowidWrites(s, static_cast<sqlite3_stmt*>(P), sql);
+  }
+}
+
+// Statement end (SQLITE_TRACE_PROFILE fires when a statement halts, or is reset before halting).
+// A statement that fails inside an open transaction is undone through the statement journal
+// without any hook: its rows fired the update hook (an AFTER trigger's RAISE(ABORT), a foreign
+// key checked at statement end, a UNIQUE clash on the 5th row of a multi-row INSERT) but are
+// gone. SQLite records 0 changes for such a statement, which is how we recognise it.
+void OnStatementEnd(ConnState* s, void* P) {
+  ActiveStatement* a = FindActive(s, P);
+  if (a == nullptr) return;
+  ActiveStatement done = *a;
+  *a = s->active.back();
+  s->active.pop_back();
+  if (!s->capture || done.triggers || s->pending.size() <= done.mark) return;
+  auto* stmt = static_cast<sqlite3_stmt*>(P);
+  // Still running (reset before completion: changes not yet counted) or a transaction that
+  // already ended (commit/rollback hooks did the work): nothing to decide here.
+  if (sqlite3_stmt_busy(stmt) || sqlite3_get_autocommit(s->db) || sqlite3_stmt_readonly(stmt)) return;
+  // With triggers involved, 0 changes is also what a successful INSTEAD OF trigger reports, so
+  // those keep their events (a harmless over-report when they actually failed).
+  if (sqlite3_changes64(s->db) != 0) return;
+  s->pending.truncate(done.mark);
+  s->lastTablePtr = nullptr;
+}
+
+int OnTrace(unsigned type, void* p, void* P, void* X) {
+  auto* s = static_cast<ConnState*>(p);
+  // Statements run re-entrantly from a callback are refused elsewhere and must not disturb the
+  // outer transaction's bookkeeping.
+  if (s->callbackDepth > 0 || s->probing) return 0;
+  if (type == SQLITE_TRACE_STMT) {
+    const char* sql = static_cast<const char*>(X);
+    if (sql != nullptr) OnStatementStart(s, P, sql);
+  } else if (type == SQLITE_TRACE_PROFILE) {
+    OnStatementEnd(s, P);
   }
   return 0;
 }
@@ -303,7 +366,7 @@ void InstallCaptureHooks(ConnState* s) {
   sqlite3_commit_hook(s->db, OnCommit, s);
   sqlite3_rollback_hook(s->db, OnRollback, s);
   sqlite3_wal_hook(s->db, OnWal, s);
-  sqlite3_trace_v2(s->db, SQLITE_TRACE_STMT, OnTrace, s);
+  sqlite3_trace_v2(s->db, SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE, OnTrace, s);
   sqlite3_set_authorizer(s->db, OnAuthorize, s);
 }
 

@@ -41,6 +41,13 @@ struct CommitBatch {
   ChangeColumns changes;
 };
 
+// A statement between its start and end trace events, with the pending-event count at its start.
+struct ActiveStatement {
+  void* stmt;
+  size_t mark;
+  bool triggers;  // a trigger program ran inside it
+};
+
 struct Savepoint {
   std::string name;  // folded to lower case: SQLite compares savepoint names case-insensitively
   size_t mark;       // pending event count when the savepoint opened
@@ -78,6 +85,7 @@ struct ConnState {
   const char* lastTablePtr = nullptr;
   uint32_t lastTableIndex = 0;
   std::vector<Savepoint> savepoints;
+  std::vector<ActiveStatement> active;
   int64_t lastWalSize = 0;
   int autoCheckpoint = 1000;
   std::shared_ptr<RowidInfo> rowidInfo;
