@@ -1,17 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSqld } from '@liveframe/native/testing';
 
 /**
- * Scale-out on one machine: a local sqld primary plus two liveframe servers in replica mode
- * (ports 3001 and 3002 unless LIVEFRAME_CLUSTER_PORTS="a,b"), each with its own replica file
- * under data/cluster. Ctrl-C stops everything.
+ * Scale-out on one machine: a local sqld primary (fresh, in a temp dir) plus two liveframe
+ * servers in replica mode (ports 3001 and 3002 unless LIVEFRAME_CLUSTER_PORTS="a,b"), each with
+ * its own replica file under data/cluster (wiped at start: the primary is new every run), each
+ * serving the dashboard (apps/web/dist, if built) on its own origin. Ctrl-C stops everything.
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const main = join(here, '..', 'src', 'main.ts');
 const dataDir = join(here, '..', 'data', 'cluster');
+rmSync(dataDir, { recursive: true, force: true });
 mkdirSync(dataDir, { recursive: true });
 const ports = (process.env.LIVEFRAME_CLUSTER_PORTS ?? '3001,3002').split(',').map(Number);
 
@@ -31,6 +33,8 @@ for (const [index, port] of ports.entries()) {
       join(dataDir, `replica-${index}.db`),
       '--primary',
       sqld.url,
+      '--sync-interval-ms',
+      process.env.LIVEFRAME_SYNC_INTERVAL_MS ?? '25',
       ...(index > 0 ? ['--no-seed'] : []),
     ],
     { stdio: 'inherit' },
@@ -45,6 +49,7 @@ const stop = async () => {
       (c) => new Promise((resolve) => (c.exitCode !== null ? resolve(null) : c.once('exit', resolve))),
     ),
   );
+  await sqld.stop();
   await sqld[Symbol.asyncDispose]();
   process.exit(0);
 };

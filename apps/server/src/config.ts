@@ -29,6 +29,7 @@ import { z } from 'zod';
  * | `--shutdown-grace-ms` | `LIVEFRAME_SHUTDOWN_GRACE_MS` | 5000 | drain time on SIGTERM |
  * | `--seed` / `--no-seed` | `LIVEFRAME_SEED` | seed on | seed the demo tenant when empty |
  * | `--log-level` | `LOG_LEVEL` | info | pino level (`silent` to mute) |
+ * | `--static-dir` | `LIVEFRAME_STATIC_DIR` | apps/web/dist if built | web app served on `/` (SPA fallback); `''` disables |
  */
 export const serverConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -60,6 +61,8 @@ export const serverConfigSchema = z.object({
     .default(1024 * 1024),
   shutdownGraceMs: z.coerce.number().int().min(0).default(5000),
   seed: z.boolean().default(true),
+  /** Built web app to serve on `/`; default apps/web/dist when built; '' disables. */
+  staticDir: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -87,6 +90,7 @@ const FLAGS = {
   maxPayloadBytes: ['max-payload-bytes', 'LIVEFRAME_MAX_PAYLOAD_BYTES'],
   shutdownGraceMs: ['shutdown-grace-ms', 'LIVEFRAME_SHUTDOWN_GRACE_MS'],
   logLevel: ['log-level', 'LOG_LEVEL'],
+  staticDir: ['static-dir', 'LIVEFRAME_STATIC_DIR'],
 } as const;
 
 /**
@@ -107,7 +111,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   const raw: Record<string, unknown> = {};
   for (const [key, [flag, envName]] of Object.entries(FLAGS)) {
     const value = values[flag] ?? env[envName];
-    if (value !== undefined && value !== '') raw[key] = value;
+    if (value !== undefined && (value !== '' || key === 'staticDir')) raw[key] = value;
   }
   const bool = (on: string, off: string, envName: string): boolean | undefined => {
     if (values[off] === true) return false;

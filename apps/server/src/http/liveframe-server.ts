@@ -27,6 +27,7 @@ import { createLiveframeContext } from '../trpc/context.ts';
 import { createCallerFactory } from '../trpc/trpc-builder.ts';
 import { renderMetrics } from './metrics-endpoint.ts';
 import { ServerMetrics } from './server-metrics.ts';
+import { defaultStaticDir, staticFiles } from './static-files.ts';
 
 export interface LiveframeServerOptions {
   readonly config?: ServerConfigInput;
@@ -164,6 +165,8 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
     signal: pumpAbort.signal,
   });
 
+  const staticDir = config.staticDir === '' ? undefined : (config.staticDir ?? defaultStaticDir());
+  const serveStatic = staticDir === undefined ? undefined : staticFiles(staticDir);
   let state: 'serving' | 'draining' | 'closed' = 'serving';
   const trpcHttp = createHTTPHandler({
     router: appRouter,
@@ -195,6 +198,7 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
       trpcHttp(req, res);
       return;
     }
+    if (serveStatic?.(req, res) === true) return;
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found');
   });
@@ -230,7 +234,10 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
   });
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${config.host}:${port}`;
-  logger.info({ url, mode: driver.mode, position: driver.position() }, 'liveframe server listening');
+  logger.info(
+    { url, mode: driver.mode, position: driver.position(), staticDir: staticDir ?? null },
+    'liveframe server listening',
+  );
 
   const close = async () => {
     if (state !== 'serving') return;

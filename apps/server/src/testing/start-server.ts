@@ -93,6 +93,8 @@ async function spawnMain(
   if (config.primaryUrl !== undefined) args.push('--primary', config.primaryUrl);
   if (config.logLevel !== undefined) args.push('--log-level', config.logLevel);
   if (config.seed === false) args.push('--no-seed');
+  if (config.staticDir !== undefined) args.push('--static-dir', config.staticDir);
+  if (config.syncIntervalMs !== undefined) args.push('--sync-interval-ms', String(config.syncIntervalMs));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
