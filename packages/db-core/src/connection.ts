@@ -1,12 +1,16 @@
+import type { Authorizer } from '@liveframe/native';
 import { checkBindParams } from './bind-params.ts';
 import { DbError, toDbError } from './errors.ts';
 import {
+  attachNativeExtension,
   type NativeColumn,
   type NativeConnection,
+  type NativeExtension,
   type NativeStatement,
   openNativeConnection,
 } from './libsql-binding.ts';
-import { analyzeSql, type ParameterInfo } from './sql-text.ts';
+import { exactIntegers } from './safe-integers.ts';
+import { analyzeSql, type ParameterInfo, splitStatements } from './sql-text.ts';
 import { StatementCache } from './statement-cache.ts';
 import type { BindParams, Row, SqlValue } from './values.ts';
 
@@ -17,6 +21,26 @@ export interface ConnectionOptions {
   readonly busyTimeoutMs?: number;
   /** Prepared statements kept per connection (LRU). */
   readonly statementCacheSize?: number;
+  /**
+   * Load our native extension (change capture, JS functions, limits, authorizer, deadlines).
+   * Drivers ask for it on every local connection they own; a failure to load is an error
+   * (NATIVE_UNAVAILABLE), never a silent downgrade.
+   */
+  readonly extension?: boolean;
+}
+
+/**
+ * Wraps the execution of one statement on a connection (the writer's change capture uses it to
+ * add markers for changes SQLite's update hook does not report). `direct` runs SQL unwrapped.
+ */
+export type WriteInterceptor = <T>(sql: string, execute: () => T, direct: (sql: string) => void) => T;
+
+/** A table a statement may write, as the authorizer reported it while preparing. */
+export interface WriteTarget {
+  readonly action: 'INSERT' | 'UPDATE' | 'DELETE';
+  readonly table: string;
+  /** The trigger whose body performs the write; null for the statement itself. */
+  readonly trigger: string | null;
 }
 
 export interface RunResult {
@@ -78,6 +102,9 @@ export class Connection implements Disposable {
   readonly #native: NativeConnection;
   readonly #cache: StatementCache<CachedStatement>;
   readonly #openIterators = new Set<StatementIterator>();
+  #extension: NativeExtension | undefined;
+  #interceptor: WriteInterceptor | undefined;
+  #authorizer: Authorizer | null = null;
   #closed = false;
   #onClose: (() => void)[] = [];
 
@@ -99,6 +126,7 @@ export class Connection implements Disposable {
     try {
       connection.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
       if (options.readOnly) connection.exec('PRAGMA query_only = 1');
+      if (options.extension === true) connection.#attachExtension();
     } catch (error) {
       connection.close();
       throw error;
@@ -121,7 +149,10 @@ export class Connection implements Disposable {
     const args = checkBindParams(params, entry.params, sql);
     let rows: unknown[];
     try {
-      rows = entry.stmt.all(args);
+      rows =
+        this.#interceptor === undefined
+          ? entry.stmt.all(args)
+          : this.#intercept(sql, () => entry.stmt.all(args));
     } catch (error) {
       throw this.#fail(error, sql);
     }
@@ -136,7 +167,10 @@ export class Connection implements Disposable {
     const args = checkBindParams(params, entry.params, sql);
     let row: unknown;
     try {
-      row = entry.stmt.get(args);
+      row =
+        this.#interceptor === undefined
+          ? entry.stmt.get(args)
+          : this.#intercept(sql, () => entry.stmt.get(args));
     } catch (error) {
       throw this.#fail(error, sql);
     }
@@ -147,11 +181,18 @@ export class Connection implements Disposable {
   values(sql: string, params?: BindParams): SqlValue[][] {
     const entry = this.#statement('all', sql);
     const args = checkBindParams(params, entry.params, sql);
+    let rows: SqlValue[][];
     try {
-      return entry.stmt.all(args) as SqlValue[][];
+      rows = (
+        this.#interceptor === undefined
+          ? entry.stmt.all(args)
+          : this.#intercept(sql, () => entry.stmt.all(args))
+      ) as SqlValue[][];
     } catch (error) {
       throw this.#fail(error, sql);
     }
+    for (const row of rows) exactIntegers(row);
+    return rows;
   }
 
   run(sql: string, params?: BindParams): RunResult {
@@ -159,7 +200,10 @@ export class Connection implements Disposable {
     const args = checkBindParams(params, entry.params, sql);
     let result: { changes: number; lastInsertRowid: number | bigint };
     try {
-      result = entry.stmt.run(args);
+      result =
+        this.#interceptor === undefined
+          ? entry.stmt.run(args)
+          : this.#intercept(sql, () => entry.stmt.run(args));
     } catch (error) {
       throw this.#fail(error, sql);
     }
@@ -171,7 +215,8 @@ export class Connection implements Disposable {
   exec(sql: string): void {
     this.#assertOpen();
     try {
-      this.#native.exec(sql);
+      if (this.#interceptor === undefined) this.#native.exec(sql);
+      else this.#interceptExec(sql);
     } catch (error) {
       throw this.#fail(error, sql);
     } finally {
@@ -197,7 +242,7 @@ export class Connection implements Disposable {
   openIterator(sql: string, params?: BindParams): StatementIterator {
     const { stmt, params: info } = this.#prepare(sql);
     const args = checkBindParams(params, info, sql);
-    if (stmt.reader) stmt.raw(true);
+    if (stmt.reader) stmt.raw(true).safeIntegers(true);
     let columns: string[];
     let iterator: Iterator<unknown>;
     try {
@@ -221,7 +266,7 @@ export class Connection implements Disposable {
               this.#openIterators.delete(handle);
               break;
             }
-            batch.push(next.value as SqlValue[]);
+            batch.push(exactIntegers(next.value as SqlValue[]));
           }
         } catch (error) {
           done = true;
@@ -259,6 +304,80 @@ export class Connection implements Disposable {
     } catch (error) {
       throw toDbError(error);
     }
+  }
+
+  /** Our native extension on this connection, when it was opened with `extension: true`. */
+  get extension(): NativeExtension | undefined {
+    return this.#extension;
+  }
+
+  /** The extension, or a typed error saying why a native feature cannot work here. */
+  requireExtension(feature: string): NativeExtension {
+    this.#assertOpen();
+    if (this.#extension === undefined) {
+      throw new DbError('NATIVE_UNAVAILABLE', `${feature} needs the native extension on this connection`);
+    }
+    return this.#extension;
+  }
+
+  /** Installs (or removes) the write interceptor; only the local writer has one. */
+  setWriteInterceptor(interceptor: WriteInterceptor | undefined): void {
+    this.#interceptor = interceptor;
+  }
+
+  /**
+   * Sets the permission authorizer (null removes it). Cached statements were authorized when
+   * they were prepared, so the cache is dropped: the new rules apply to the next call.
+   */
+  setAuthorizer(authorizer: Authorizer | null): void {
+    this.requireExtension('setAuthorizer').setAuthorizer(authorizer);
+    this.#authorizer = authorizer;
+    this.invalidateStatements();
+  }
+
+  /**
+   * The tables a statement may write (its own targets and those of the triggers it fires), from
+   * the authorizer while preparing a throwaway copy of it. Undefined when it does not prepare.
+   */
+  writeTargets(sql: string): WriteTarget[] | undefined {
+    const extension = this.requireExtension('writeTargets');
+    const user = this.#authorizer;
+    const targets: WriteTarget[] = [];
+    extension.setAuthorizer((action, arg1, arg2, db, trigger) => {
+      if ((action === 'INSERT' || action === 'UPDATE' || action === 'DELETE') && arg1 !== null) {
+        if (!arg1.startsWith('sqlite_')) {
+          targets.push({ action, table: db === 'main' || db === null ? arg1 : `${db}.${arg1}`, trigger });
+        }
+      }
+      return user === null ? 'ok' : user(action, arg1, arg2, db, trigger);
+    });
+    try {
+      this.#native.prepare(sql);
+      return targets;
+    } catch {
+      if (this.#extension !== undefined) this.#extension.translateError(undefined);
+      return undefined;
+    } finally {
+      extension.setAuthorizer(user);
+    }
+  }
+
+  /**
+   * Runs `fn` with a deadline for every statement it runs on this connection; a statement still
+   * running when it passes fails with DEADLINE_EXCEEDED.
+   */
+  withDeadline<T>(ms: number, fn: () => T): T {
+    const extension = this.requireExtension('deadlines');
+    try {
+      return extension.withDeadline(ms, fn);
+    } catch (error) {
+      throw toDbError(error);
+    }
+  }
+
+  /** Sets (or with null clears) a deadline that outlives one call: cursors, transactions. */
+  setDeadline(ms: number | null): void {
+    this.requireExtension('deadlines').setDeadline(ms);
   }
 
   /** Drops every cached statement; SQLite re-prepares them on next use with fresh column names. */
@@ -315,7 +434,9 @@ export class Connection implements Disposable {
     const prepared = this.#prepare(sql);
     // raw() throws for statements without result columns; those yield no rows anyway.
     const raw = mode !== 'run' && prepared.stmt.reader;
-    if (raw) prepared.stmt.raw(true);
+    // safeIntegers: integers beyond 2^53 come back as exact bigints (converted back to numbers
+    // where safe), never as silently rounded numbers.
+    if (raw) prepared.stmt.raw(true).safeIntegers(true);
     const entry: CachedStatement = {
       stmt: prepared.stmt,
       params: prepared.params,
@@ -357,12 +478,16 @@ export class Connection implements Disposable {
       if (names.length !== values.length) throw new DbError('INTERNAL', 'column count mismatch', { sql });
     }
     const row: Row = {};
-    for (let i = 0; i < names.length; i++) row[names[i]!] = values[i]!;
+    for (let i = 0; i < names.length; i++) {
+      const value = values[i]!;
+      row[names[i]!] =
+        typeof value === 'bigint' && value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value;
+    }
     return row;
   }
 
   #fail(error: unknown, sql: string): DbError {
-    const mapped = toDbError(error, sql);
+    const mapped = toDbError(this.#extension === undefined ? error : this.#translate(error, sql), sql);
     if (mapped.sqliteCode === 'SQLITE_SCHEMA') this.invalidateStatements();
     return this.#closed ? closedError(sql) : mapped;
   }
@@ -370,7 +495,47 @@ export class Connection implements Disposable {
   #assertOpen(sql?: string): void {
     if (this.#closed) throw closedError(sql);
   }
+
+  #attachExtension(): void {
+    try {
+      this.#extension = attachNativeExtension(this.#native);
+    } catch (error) {
+      throw new DbError(
+        'NATIVE_UNAVAILABLE',
+        `cannot load the liveframe native extension: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
+    const extension = this.#extension;
+    this.onClose(() => extension[Symbol.dispose]());
+  }
+
+  /** Maps failures our extension caused (deadline, authorizer, JS function, veto) to their cause. */
+  #translate(error: unknown, sql: string): unknown {
+    try {
+      return this.#extension?.translateError(error, sql) ?? error;
+    } catch {
+      return error;
+    }
+  }
+
+  #intercept<T>(sql: string, execute: () => T): T {
+    return this.#interceptor!(sql, execute, (direct) => this.#native.exec(direct));
+  }
+
+  /** Scripts go statement by statement through the interceptor, so each gets its markers. */
+  #interceptExec(sql: string): void {
+    const statements = splitStatements(sql);
+    if (statements.length === 1) {
+      this.#intercept(sql, () => this.#native.exec(sql));
+      return;
+    }
+    for (const statement of statements) this.#intercept(statement, () => this.#native.exec(statement));
+  }
 }
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function closedError(sql?: string): DbError {
   return new DbError('CLOSED', 'the database connection is closed', { sql });

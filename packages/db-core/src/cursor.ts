@@ -8,6 +8,11 @@ export interface CursorOptions {
   readonly batchSize?: number;
   /** Aborting stops the cursor with an INTERRUPTED error and releases the statement. */
   readonly signal?: AbortSignal;
+  /**
+   * The whole iteration must end within this many ms: a step running past it is interrupted,
+   * and the next batch after it fails, with DEADLINE_EXCEEDED.
+   */
+  readonly timeoutMs?: number;
 }
 
 const DEFAULT_BATCH = 256;
@@ -35,8 +40,11 @@ export async function* openCursor<T extends Row = Row>(
     if (signal?.aborted) throw new DbError('INTERRUPTED', 'cursor aborted', { sql, cause: signal.reason });
   };
   checkAbort();
+  const timeoutMs = options.timeoutMs;
+  const end = timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
   const conn = connections.acquire();
   try {
+    if (timeoutMs !== undefined) conn.setDeadline(timeoutMs);
     const iterator = conn.openIterator(sql, params);
     try {
       const names = iterator.columns;
@@ -50,11 +58,17 @@ export async function* openCursor<T extends Row = Row>(
         if (batch.length < batchSize) return;
         await yieldToEventLoop();
         checkAbort();
+        if (performance.now() > end) {
+          throw new DbError('DEADLINE_EXCEEDED', `the cursor ran longer than its ${timeoutMs} ms deadline`, {
+            sql,
+          });
+        }
       }
     } finally {
       iterator.release();
     }
   } finally {
+    if (timeoutMs !== undefined && !conn.closed) conn.setDeadline(null);
     connections.release(conn);
   }
 }

@@ -1,3 +1,11 @@
+import type {
+  AggregateOptions,
+  Authorizer,
+  FunctionOptions,
+  SqlArgument,
+  SqliteLimit,
+  SqlResult,
+} from '@liveframe/native';
 import type { CaptureEvent } from './change-set.ts';
 import type { Connection } from './connection.ts';
 import { type CursorOptions, openCursor } from './cursor.ts';
@@ -15,6 +23,7 @@ import { DbError } from './errors.ts';
 import { ExtensionAllowlist } from './extension-allowlist.ts';
 import { describeStatement, type StatementInfo } from './introspection.ts';
 import { LocalDriver } from './local-driver.ts';
+import { NativeFeatures } from './native-features.ts';
 import { type OpenOptions, type ReplicaOpenOptions, validateOpenOptions } from './open-options.ts';
 import type { FramePosition } from './position.ts';
 import type { LocalConnections } from './read-connection-pool.ts';
@@ -36,6 +45,7 @@ export class Database implements AsyncDisposable {
   readonly #connections: LocalConnections;
   readonly #extensions: ExtensionAllowlist;
   readonly #readSets: ReadSetAnalyzer;
+  readonly #features: NativeFeatures;
   #closed = false;
 
   /** @internal Use `openDatabase`. */
@@ -59,6 +69,7 @@ export class Database implements AsyncDisposable {
         }
       },
     );
+    this.#features = new NativeFeatures(this.#connections);
   }
 
   get mode(): ConnectionMode {
@@ -69,14 +80,31 @@ export class Database implements AsyncDisposable {
     return this.#closed;
   }
 
-  /** @example db.all<{ id: number }>('SELECT id FROM todo WHERE done = ?', [0]) */
-  all<T extends Row = Row>(sql: string, params?: BindParams): T[] {
-    return this.#driver.all<T>(sql, params);
+  /**
+   * Integers beyond 2^53 come back as bigint, all others as number. With `timeoutMs`, a query
+   * still running after that long is interrupted with DEADLINE_EXCEEDED.
+   * @example db.all<{ id: number }>('SELECT id FROM todo WHERE done = ?', [0], { timeoutMs: 200 })
+   */
+  all<T extends Row = Row>(sql: string, params?: BindParams, options?: QueryOptions): T[] {
+    if (options?.timeoutMs === undefined) return this.#driver.all<T>(sql, params);
+    return this.withDeadline(options.timeoutMs, () => this.#driver.all<T>(sql, params));
   }
 
   /** @example db.get<{ n: number }>('SELECT count(*) AS n FROM todo')?.n */
-  get<T extends Row = Row>(sql: string, params?: BindParams): T | undefined {
-    return this.#driver.get<T>(sql, params);
+  get<T extends Row = Row>(sql: string, params?: BindParams, options?: QueryOptions): T | undefined {
+    if (options?.timeoutMs === undefined) return this.#driver.get<T>(sql, params);
+    return this.withDeadline(options.timeoutMs, () => this.#driver.get<T>(sql, params));
+  }
+
+  /**
+   * Runs synchronous reads with one deadline: any statement `fn` runs through this database's
+   * reads (all/get) that is still running `ms` from now fails with DEADLINE_EXCEEDED. Works in
+   * both modes (reads are local). Nested calls keep the earlier deadline.
+   * @example const rows = db.withDeadline(100, () => db.all('SELECT * FROM big ORDER BY random()'));
+   */
+  withDeadline<T>(ms: number, fn: () => T): T {
+    checkTimeout(ms);
+    return this.#reader().withDeadline(ms, fn);
   }
 
   /** @example const { lastInsertRowid, position } = await db.run('INSERT INTO todo(title) VALUES (?)', ['x']); */
@@ -98,8 +126,16 @@ export class Database implements AsyncDisposable {
    */
   transaction<T>(
     fn: (tx: Transaction) => Promise<T>,
-    options?: { behavior?: TransactionBehavior },
+    options?: TransactionOptions,
   ): Promise<{ value: T; position: FramePosition }> {
+    if (options?.timeoutMs !== undefined) {
+      checkTimeout(options.timeoutMs);
+      if (!(this.#driver instanceof LocalDriver)) {
+        return Promise.reject(
+          notInReplicaMode('transaction deadlines', 'transactions run on the primary, beyond our extension'),
+        );
+      }
+    }
     return this.#driver.transaction(fn, options);
   }
 
@@ -116,7 +152,10 @@ export class Database implements AsyncDisposable {
    * Idempotent; run it after migrations. Local mode has nothing to install (NOT_SUPPORTED).
    * @example if (db.mode === 'replica') await db.installChangeLog();
    */
-  async installChangeLog(): Promise<{ readonly tables: readonly string[]; readonly position: FramePosition }> {
+  async installChangeLog(): Promise<{
+    readonly tables: readonly string[];
+    readonly position: FramePosition;
+  }> {
     this.#assertOpen();
     const driver = this.#driver as Driver & {
       installChangeLog?: () => Promise<{ tables: readonly string[]; position: FramePosition }>;
@@ -147,7 +186,68 @@ export class Database implements AsyncDisposable {
     options?: CursorOptions,
   ): AsyncGenerator<T, void> {
     this.#assertOpen(sql);
+    if (options?.timeoutMs !== undefined) checkTimeout(options.timeoutMs);
     return openCursor<T>(this.#connections, sql, params, options);
+  }
+
+  /**
+   * Registers a scalar SQL function implemented in JS on every connection (both modes: in
+   * replica mode it runs on the local read connections, so only reads can use it). Integers
+   * beyond 2^53 arrive as bigint. The function must not call back into the database.
+   * @example
+   * db.createFunction('slug', (s) => String(s).toLowerCase().replace(/\W+/g, '-'), { deterministic: true });
+   * db.all("SELECT slug(title) AS s FROM todo");
+   */
+  createFunction(name: string, fn: (...args: SqlArgument[]) => SqlResult, options?: FunctionOptions): void {
+    this.#assertOpen();
+    this.#features.createFunction(name, fn, options);
+  }
+
+  /**
+   * Registers an aggregate SQL function implemented in JS on every connection.
+   * @example
+   * db.createAggregate('product', { start: 1, step: (acc: number, x) => acc * Number(x) });
+   * db.get('SELECT product(qty) AS p FROM items');
+   */
+  createAggregate<T>(name: string, options: AggregateOptions<T>): void {
+    this.#assertOpen();
+    this.#features.createAggregate(name, options);
+  }
+
+  /**
+   * Reads a SQLite run-time limit; with `value`, sets it on every connection (SQLite caps it at
+   * the compile-time maximum) and returns the previous value.
+   * @example db.limit('LENGTH', 1_000_000); // strings and blobs above 1 MB now fail with LIMIT_EXCEEDED
+   */
+  limit(name: SqliteLimit, value?: number): number {
+    this.#assertOpen();
+    return this.#features.limit(name, value);
+  }
+
+  /**
+   * Installs (null removes) an authorizer on every connection. It runs while statements are
+   * prepared: 'deny' fails the statement with AUTHORIZATION_DENIED, 'ignore' reads NULL for a
+   * column (READ) or skips the action. Cached statements are dropped so the rules apply at once.
+   * @example
+   * db.setAuthorizer((action, table) => (action === 'READ' && table === 'secrets' ? 'deny' : 'ok'));
+   */
+  setAuthorizer(authorizer: Authorizer | null): void {
+    this.#assertOpen();
+    this.#features.setAuthorizer(authorizer);
+  }
+
+  /**
+   * Local mode: runs `veto` in the commit hook of every write transaction, before it becomes
+   * durable; returning false (or throwing) rolls the transaction back and the write fails with
+   * COMMIT_VETOED. Replica mode: NOT_SUPPORTED_IN_REPLICA_MODE (commits happen on the primary).
+   * @example db.setCommitVeto((pendingChanges) => pendingChanges <= 10_000);
+   */
+  setCommitVeto(veto: ((pendingChanges: number) => boolean) | null): void {
+    this.#assertOpen();
+    if (!(this.#driver instanceof LocalDriver)) {
+      throw notInReplicaMode('commit hooks', 'commits happen on the primary, which runs no hooks of ours');
+    }
+    this.#driver.writer.requireExtension('setCommitVeto').setCommitVeto(veto);
   }
 
   /**
@@ -192,6 +292,31 @@ export class Database implements AsyncDisposable {
   #assertOpen(sql?: string): void {
     if (this.#closed) throw new DbError('CLOSED', 'the database is closed', { sql });
   }
+}
+
+export interface QueryOptions {
+  /** Interrupt the statement with DEADLINE_EXCEEDED when it runs longer than this. */
+  readonly timeoutMs?: number;
+}
+
+export interface TransactionOptions {
+  readonly behavior?: TransactionBehavior;
+  /**
+   * Local mode: the whole transaction must finish within this many ms; a statement running past
+   * it is interrupted, and the transaction rolls back with DEADLINE_EXCEEDED.
+   * Replica mode: NOT_SUPPORTED_IN_REPLICA_MODE.
+   */
+  readonly timeoutMs?: number;
+}
+
+function checkTimeout(ms: number): void {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) {
+    throw new DbError('BAD_PARAMS', `timeoutMs must be a positive number, got ${String(ms)}`);
+  }
+}
+
+function notInReplicaMode(feature: string, why: string): DbError {
+  return new DbError('NOT_SUPPORTED_IN_REPLICA_MODE', `${feature} are not available in replica mode: ${why}`);
 }
 
 /**

@@ -56,7 +56,7 @@ export interface Driver extends AsyncDisposable {
   exec(sql: string): Promise<FramePosition>;
   transaction<T>(
     fn: (tx: Transaction) => Promise<T>,
-    options?: { behavior?: TransactionBehavior },
+    options?: { behavior?: TransactionBehavior; timeoutMs?: number },
   ): Promise<{ value: T; position: FramePosition }>;
 
   /** What the local read connections see now. */

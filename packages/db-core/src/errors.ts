@@ -1,3 +1,5 @@
+import { NativeError, type NativeErrorCode } from '@liveframe/native';
+
 /**
  * The one error type of db-core (house rule 2). Native errors are mapped where they enter
  * (`toDbError`), so callers only ever switch on `code`; the original error stays in `cause`.
@@ -8,6 +10,8 @@ export type DbErrorCode =
   /** A read snapshot went stale before it could be upgraded to a write (SQLITE_BUSY_SNAPSHOT). */
   | 'BUSY_SNAPSHOT'
   | 'CONSTRAINT'
+  /** A value or statement beyond a SQLite limit (`db.limit`, SQLITE_TOOBIG). */
+  | 'LIMIT_EXCEEDED'
   /** Syntax errors, unknown tables/columns and other errors SQLite reports while preparing. */
   | 'SQL_ERROR'
   | 'EMPTY_SQL'
@@ -16,8 +20,17 @@ export type DbErrorCode =
   | 'BAD_PARAMS'
   | 'CLOSED'
   | 'READ_ONLY'
+  /** A statement ran past its deadline (`{ timeoutMs }`, `withDeadline`) and was interrupted. */
   | 'DEADLINE_EXCEEDED'
   | 'INTERRUPTED'
+  /** The authorizer set with `setAuthorizer` denied the statement. */
+  | 'AUTHORIZATION_DENIED'
+  /** The commit veto refused the commit; the transaction was rolled back. */
+  | 'COMMIT_VETOED'
+  /** A JS SQL function, aggregate or hook threw; its error is the `cause`. */
+  | 'FUNCTION_ERROR'
+  /** db-core or libsql-js was called from inside a SQL function or hook (would abort the process). */
+  | 'REENTRANT_CALL'
   | 'NOT_SUPPORTED_IN_REPLICA_MODE'
   | 'NOT_SUPPORTED'
   | 'EXTENSION_NOT_ALLOWED'
@@ -77,6 +90,7 @@ const CODE_PREFIXES: readonly (readonly [string, DbErrorCode])[] = [
   ['SQLITE_FULL', 'IO_ERROR'],
   ['SQLITE_CANTOPEN', 'IO_ERROR'],
   ['SQLITE_RANGE', 'BAD_PARAMS'],
+  ['SQLITE_TOOBIG', 'LIMIT_EXCEEDED'],
   ['SQLITE_MISMATCH', 'BAD_PARAMS'],
   ['SQLITE_ERROR', 'SQL_ERROR'],
 ];
@@ -89,6 +103,13 @@ export function toDbError(error: unknown, sql?: string): DbError {
   if (error instanceof DbError) {
     if (error.sql !== undefined || sql === undefined) return error;
     return new DbError(error.code, error.message, { sql, cause: error.cause, sqliteCode: error.sqliteCode });
+  }
+  if (error instanceof NativeError) {
+    return new DbError(NATIVE_CODES[error.code], error.message, {
+      sql: sql ?? error.sql,
+      cause: error,
+      sqliteCode: sqliteCodeOf(error.cause),
+    });
   }
   const message = error instanceof Error ? error.message : String(error);
   const sqliteCode = sqliteCodeOf(error);
@@ -112,6 +133,27 @@ export function toDbError(error: unknown, sql?: string): DbError {
   }
   return new DbError('INTERNAL', message, { sql, cause: error });
 }
+
+const NATIVE_CODES: Record<NativeErrorCode, DbErrorCode> = {
+  LIBSQL_BINARY_MISSING: 'NATIVE_UNAVAILABLE',
+  LIBSQL_LOAD_FAILED: 'NATIVE_UNAVAILABLE',
+  ADDON_MISSING: 'NATIVE_UNAVAILABLE',
+  EXTENSION_LOAD_FAILED: 'NATIVE_UNAVAILABLE',
+  HANDSHAKE_FAILED: 'NATIVE_UNAVAILABLE',
+  ALREADY_ATTACHED: 'INTERNAL',
+  CONNECTION_CLOSED: 'CLOSED',
+  DETACHED: 'CLOSED',
+  REENTRANT_CALL: 'REENTRANT_CALL',
+  OFF_THREAD: 'INTERNAL',
+  DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
+  INTERRUPTED: 'INTERRUPTED',
+  COMMIT_VETOED: 'COMMIT_VETOED',
+  CALLBACK_ERROR: 'FUNCTION_ERROR',
+  FUNCTION_ERROR: 'FUNCTION_ERROR',
+  AUTHORIZATION_DENIED: 'AUTHORIZATION_DENIED',
+  LISTENER_ERROR: 'FUNCTION_ERROR',
+  INVALID_ARGUMENT: 'BAD_PARAMS',
+};
 
 function sqliteCodeOf(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;

@@ -1,10 +1,23 @@
 // Public entry of @liveframe/db-core (house rule 6): explicit named exports only.
+export type {
+  AggregateOptions,
+  Authorizer,
+  AuthorizerAction,
+  AuthorizerVerdict,
+  FunctionOptions,
+  SqlArgument,
+  SqliteLimit,
+  SqlResult,
+} from '@liveframe/native';
+export type { CommitCapture, CommitCaptureFactory, CommittedTransaction } from './capture/commit-capture.ts';
+export { NativeCommitCapture, nativeCommitCapture } from './capture/commit-capture.ts';
 export type { CaptureEvent, ChangeOp, ChangeSet, TableChange } from './change-set.ts';
 export { ChangeBroadcaster } from './change-stream.ts';
 export type { ColumnInfo, ConnectionOptions, RunResult, StatementIterator } from './connection.ts';
 export { Connection } from './connection.ts';
 export type { CursorOptions } from './cursor.ts';
 export { openCursor } from './cursor.ts';
+export type { QueryOptions, TransactionOptions } from './database.ts';
 export { Database, openDatabase } from './database.ts';
 export type {
   ChangeStreamOptions,

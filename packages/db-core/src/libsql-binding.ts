@@ -1,9 +1,18 @@
 /**
- * The single place db-core touches the libsql-js binding. Everything else works with these
- * narrow interfaces, so switching the loader (to @liveframe/native's) is a one-file change.
+ * The single place db-core touches the libsql-js binding and our native extension. Everything
+ * else works with these narrow interfaces. The binding comes from @liveframe/native's
+ * `loadLibsql`, which also guards libsql-js against re-entrant calls from our callbacks (those
+ * would abort the process).
  */
-import { createRequire } from 'node:module';
+import {
+  attachExtension,
+  type LibsqlDatabase,
+  loadLibsql,
+  type NativeConnection as NativeExtension,
+} from '@liveframe/native';
 import type { SqlValue } from './values.ts';
+
+export type { NativeExtension };
 
 export interface NativeColumn {
   readonly name: string;
@@ -17,6 +26,7 @@ export type NativeArgs = SqlValue[] | Record<string, SqlValue>;
 
 export interface NativeStatement {
   raw(toggle?: boolean): NativeStatement;
+  safeIntegers(toggle?: boolean): NativeStatement;
   get(args: NativeArgs): unknown;
   all(args: NativeArgs): unknown[];
   iterate(args: NativeArgs): Iterator<unknown>;
@@ -34,18 +44,16 @@ export interface NativeConnection {
   readonly inTransaction: boolean;
 }
 
-type NativeConstructor = new (path: string, options?: Record<string, unknown>) => NativeConnection;
-
-let constructorCache: NativeConstructor | undefined;
-
-function nativeConstructor(): NativeConstructor {
-  // libsql is CommonJS; createRequire keeps its load synchronous and lazy.
-  constructorCache ??= createRequire(import.meta.url)('libsql') as NativeConstructor;
-  return constructorCache;
-}
-
 /** Opens a plain local libsql-js connection (never a replica: see the replica driver for those). */
 export function openNativeConnection(path: string): NativeConnection {
-  const Ctor = nativeConstructor();
-  return new Ctor(path);
+  const Database = loadLibsql();
+  return new Database(path) as unknown as NativeConnection;
+}
+
+/**
+ * Loads our extension (change capture, JS functions, limits, authorizer, deadlines) into a
+ * local connection. Replica connections refuse it; db-core never asks them.
+ */
+export function attachNativeExtension(conn: NativeConnection): NativeExtension {
+  return attachExtension(conn as unknown as LibsqlDatabase);
 }

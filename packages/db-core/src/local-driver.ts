@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { AsyncMutex } from './async-mutex.ts';
-import type { CommitCapture, CommitCaptureFactory } from './capture/commit-capture.ts';
+import {
+  type CommitCapture,
+  type CommitCaptureFactory,
+  nativeCommitCapture,
+} from './capture/commit-capture.ts';
 import type { CaptureEvent } from './change-set.ts';
 import { ChangeBroadcaster } from './change-stream.ts';
 import { Connection } from './connection.ts';
@@ -25,8 +29,11 @@ export interface LocalDriverOptions {
   readonly statementCacheSize?: number;
   /** How often to look for commits by other processes (`PRAGMA data_version`); 0 disables polling. */
   readonly externalChangePollMs?: number;
-  /** Native change capture for the writer; without it every commit yields `refetch-all`. */
-  readonly capture?: CommitCaptureFactory;
+  /**
+   * Change capture for the writer: native row-level capture by default; `false` turns it off,
+   * and every commit then yields `refetch-all`.
+   */
+  readonly capture?: CommitCaptureFactory | false;
   /** Transaction behavior when none is given. IMMEDIATE avoids read-to-write upgrade deadlocks (SQLITE_BUSY). */
   readonly defaultBehavior?: TransactionBehavior;
 }
@@ -65,7 +72,7 @@ export class LocalDriver implements Driver {
     this.#defaultBehavior = options.defaultBehavior ?? 'immediate';
     this.#dataVersion = this.#pragma('data_version');
     this.#schemaVersion = this.#pragma('schema_version');
-    this.#capture = options.capture?.(writer);
+    this.#capture = options.capture === false ? undefined : (options.capture ?? nativeCommitCapture)(writer);
     const pollMs = options.externalChangePollMs ?? 250;
     if (pollMs > 0) {
       this.#poll = setInterval(() => this.#checkExternalChanges(), pollMs);
@@ -80,6 +87,7 @@ export class LocalDriver implements Driver {
    */
   static open(options: LocalDriverOptions): LocalDriver {
     const connectionOptions = {
+      extension: true,
       ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
       ...(options.statementCacheSize === undefined ? {} : { statementCacheSize: options.statementCacheSize }),
     };
@@ -135,14 +143,14 @@ export class LocalDriver implements Driver {
 
   async transaction<T>(
     fn: (tx: Transaction) => Promise<T>,
-    options: { behavior?: TransactionBehavior } = {},
+    options: { behavior?: TransactionBehavior; timeoutMs?: number } = {},
   ): Promise<{ value: T; position: FramePosition }> {
     const behavior = options.behavior ?? this.#defaultBehavior;
     if (behavior === 'read-only') {
       this.#assertOpen();
       const conn = this.connections.acquire();
       try {
-        const value = await runTransaction(conn, fn, 'read-only');
+        const value = await runTransaction(conn, withDeadline(conn, fn, options.timeoutMs), 'read-only');
         return { value, position: this.position() };
       } finally {
         this.connections.release(conn);
@@ -150,7 +158,11 @@ export class LocalDriver implements Driver {
     }
     return this.#write(undefined, async () => {
       try {
-        const value = await runTransaction(this.#writer, fn, behavior);
+        const value = await runTransaction(
+          this.#writer,
+          withDeadline(this.#writer, fn, options.timeoutMs),
+          behavior,
+        );
         return { value, position: this.#afterWrite() };
       } catch (error) {
         this.#afterWrite();
@@ -233,7 +245,9 @@ export class LocalDriver implements Driver {
     this.#checkExternalChanges(true);
     if (this.#capture !== undefined) {
       for (const committed of this.#capture.drain()) {
+        // Every commit is a frame; one that changed no row (DDL only, empty) publishes nothing.
         this.#frame++;
+        if (committed.changes.length === 0) continue;
         this.#events.publish({
           type: 'changes',
           changeSet: { generation: this.generation, frame: this.#frame, changes: committed.changes },
@@ -251,6 +265,7 @@ export class LocalDriver implements Driver {
     if (schemaVersion !== this.#schemaVersion) {
       this.#schemaVersion = schemaVersion;
       this.connections.invalidateStatements();
+      this.#capture?.schemaChanged();
       this.#events.publish({ type: 'schema', position: this.position() });
     }
     for (const waiter of [...this.#frameWaiters]) waiter();
@@ -267,6 +282,7 @@ export class LocalDriver implements Driver {
     if (schemaVersion !== this.#schemaVersion) {
       this.#schemaVersion = schemaVersion;
       this.connections.invalidateStatements();
+      this.#capture?.schemaChanged();
       this.#events.publish({ type: 'schema', position: this.position() });
     }
     this.#events.publish({
@@ -284,4 +300,33 @@ export class LocalDriver implements Driver {
   #assertOpen(sql?: string): void {
     if (this.#closed) throw new DbError('CLOSED', 'the database is closed', { sql });
   }
+}
+
+/**
+ * A transaction body bounded by a deadline: statements still running when it passes are
+ * interrupted by the extension, and a body that ends late fails too, so the transaction rolls
+ * back. The deadline is cleared before COMMIT/ROLLBACK, which must always be able to run.
+ */
+function withDeadline<T>(
+  conn: Connection,
+  fn: (tx: Transaction) => Promise<T>,
+  timeoutMs: number | undefined,
+): (tx: Transaction) => Promise<T> {
+  if (timeoutMs === undefined) return fn;
+  return async (tx) => {
+    const end = performance.now() + timeoutMs;
+    conn.setDeadline(timeoutMs);
+    try {
+      const value = await fn(tx);
+      if (performance.now() > end) {
+        throw new DbError(
+          'DEADLINE_EXCEEDED',
+          `the transaction ran longer than its ${timeoutMs} ms deadline`,
+        );
+      }
+      return value;
+    } finally {
+      conn.setDeadline(null);
+    }
+  };
 }

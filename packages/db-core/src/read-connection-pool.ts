@@ -45,7 +45,9 @@ export class ReadConnectionPool implements LocalConnections, Disposable {
 
   constructor(path: string, options: ConnectionOptions = {}) {
     this.#path = path;
-    this.#options = { ...options, readOnly: true };
+    // Every pooled connection carries our extension: functions, limits, authorizer and
+    // deadlines must work on whichever connection a read lands on.
+    this.#options = { extension: true, ...options, readOnly: true };
   }
 
   get reader(): Connection {

@@ -23,6 +23,11 @@ export interface SqlShape {
   readonly parameters: ParameterInfo;
   /** True when any statement is CREATE, DROP or ALTER: cached statement metadata must be refreshed. */
   readonly changesSchema: boolean;
+  /**
+   * True when REPLACE appears as a conflict policy (`REPLACE INTO`, `OR REPLACE`), not as the
+   * `replace()` function: such statements can delete rows without an update-hook event.
+   */
+  readonly mayReplace: boolean;
 }
 
 const isIdentChar = (c: string): boolean => /[A-Za-z0-9_$\u0080-\uffff]/.test(c);
@@ -30,6 +35,8 @@ const isIdentChar = (c: string): boolean => /[A-Za-z0-9_$\u0080-\uffff]/.test(c)
 interface Token {
   readonly kind: 'word' | 'param' | 'semicolon' | 'other';
   readonly text: string;
+  /** Offset just past the token in the SQL text. */
+  readonly end: number;
 }
 
 function* tokens(sql: string): Generator<Token> {
@@ -54,30 +61,30 @@ function* tokens(sql: string): Generator<Token> {
           else break;
         } else j++;
       }
-      yield { kind: 'other', text: sql.slice(i, j + 1) };
+      yield { kind: 'other', text: sql.slice(i, j + 1), end: j + 1 };
       i = j + 1;
     } else if (c === '?') {
       let j = i + 1;
       while (j < n && /[0-9]/.test(sql[j]!)) j++;
-      yield { kind: 'param', text: sql.slice(i, j) };
+      yield { kind: 'param', text: sql.slice(i, j), end: j };
       i = j;
     } else if ((c === ':' || c === '@' || c === '$') && i + 1 < n && isIdentChar(sql[i + 1]!)) {
       let j = i + 1;
       while (j < n && (isIdentChar(sql[j]!) || (c === '$' && sql[j] === ':' && sql[j + 1] === ':'))) {
         j += sql[j] === ':' ? 2 : 1;
       }
-      yield { kind: 'param', text: sql.slice(i, j) };
+      yield { kind: 'param', text: sql.slice(i, j), end: j };
       i = j;
     } else if (c === ';') {
-      yield { kind: 'semicolon', text: ';' };
+      yield { kind: 'semicolon', text: ';', end: i + 1 };
       i++;
     } else if (isIdentChar(c)) {
       let j = i + 1;
       while (j < n && isIdentChar(sql[j]!)) j++;
-      yield { kind: 'word', text: sql.slice(i, j) };
+      yield { kind: 'word', text: sql.slice(i, j), end: j };
       i = j;
     } else {
-      yield { kind: 'other', text: c };
+      yield { kind: 'other', text: c, end: i + 1 };
       i++;
     }
   }
@@ -97,8 +104,14 @@ export function analyzeSql(sql: string): SqlShape {
   let hasNamed = false;
   let hasAnonymous = false;
   let changesSchema = false;
+  let mayReplace = false;
+  let pendingReplace = false;
 
   for (const token of tokens(sql)) {
+    if (pendingReplace) {
+      if (token.text !== '(') mayReplace = true;
+      pendingReplace = false;
+    }
     if (token.kind === 'semicolon') {
       if (inTrigger && previousWord !== 'END') {
         previousWord = '';
@@ -113,6 +126,7 @@ export function analyzeSql(sql: string): SqlShape {
     }
     tokensInStatement++;
     const upper = token.kind === 'word' ? token.text.toUpperCase() : '';
+    if (upper === 'REPLACE') pendingReplace = true;
     if (tokensInStatement === 1 && statementCount === 0) firstKeyword = upper;
     if (tokensInStatement === 1) {
       sawCreate = upper === 'CREATE';
@@ -139,5 +153,43 @@ export function analyzeSql(sql: string): SqlShape {
     firstKeyword,
     parameters: { count: names.length, names, hasNamed, hasAnonymous },
     changesSchema,
+    mayReplace: mayReplace || pendingReplace,
   };
+}
+
+/**
+ * Splits a script into its statements (text without the trailing semicolon), with the same
+ * trigger-body rule as `analyzeSql`.
+ *
+ * @example splitStatements('CREATE TABLE a(x); INSERT INTO a VALUES (1);') // ['CREATE TABLE a(x)', ' INSERT INTO a VALUES (1)']
+ */
+export function splitStatements(sql: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let tokensInStatement = 0;
+  let inTrigger = false;
+  let sawCreate = false;
+  let previousWord = '';
+  for (const token of tokens(sql)) {
+    if (token.kind === 'semicolon') {
+      if (inTrigger && previousWord !== 'END') {
+        previousWord = '';
+        continue;
+      }
+      if (tokensInStatement > 0) out.push(sql.slice(start, token.end - 1));
+      start = token.end;
+      tokensInStatement = 0;
+      inTrigger = false;
+      sawCreate = false;
+      previousWord = '';
+      continue;
+    }
+    tokensInStatement++;
+    const upper = token.kind === 'word' ? token.text.toUpperCase() : '';
+    if (tokensInStatement === 1) sawCreate = upper === 'CREATE';
+    if (sawCreate && tokensInStatement <= 3 && upper === 'TRIGGER') inTrigger = true;
+    previousWord = upper;
+  }
+  if (tokensInStatement > 0) out.push(sql.slice(start));
+  return out;
 }

@@ -15,5 +15,5 @@ driverContract(
       },
     };
   },
-  { rowLevelCapture: false },
+  { rowLevelCapture: true },
 );
