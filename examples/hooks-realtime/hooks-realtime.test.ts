@@ -1,5 +1,7 @@
+import type { ChangeSet } from '@liveframe/db-core';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../shared/temp-dir.ts';
+import { followChanges, isVetoedWrite, openTodoDatabase } from './change-feed.ts';
 import { type CommitNotice, isVetoed, RealtimeTodos } from './realtime-todos.ts';
 
 describe('hooks-realtime', () => {
@@ -72,5 +74,80 @@ describe('hooks-realtime', () => {
     });
     expect(notices.map((n) => n.changes.length)).toEqual([2]);
     todos.limitRowsPerCommit(null);
+  });
+});
+
+describe('hooks-realtime through db-core', () => {
+  it('yields one change set per commit, in frame order, and nothing for rollbacks or vetoed commits', async () => {
+    using dir = tempDir('hooks');
+    await using db = await openTodoDatabase(dir.file('todos.db'));
+    const stream = db.changes()[Symbol.asyncIterator]();
+    const next = async () => {
+      for (;;) {
+        const result = await stream.next();
+        if (result.done === true) throw new Error('stream ended');
+        if (result.value.type === 'changes') return result.value.changeSet;
+      }
+    };
+
+    const { position } = await db.run("INSERT INTO todo(title) VALUES ('a')");
+    const first = await next();
+    expect(first.changes).toEqual([{ table: 'todo', op: 'insert', rowid: 1 }]);
+    expect(first.frame).toBe(position.frame);
+
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.run("INSERT INTO todo(title) VALUES ('rolled back')");
+        throw new Error('nope');
+      }),
+    ).rejects.toThrow('nope');
+
+    db.setCommitVeto((pending) => pending <= 1);
+    let vetoed: unknown;
+    try {
+      await db.transaction(async (tx) => {
+        await tx.run("INSERT INTO todo(title) VALUES ('x')");
+        await tx.run("INSERT INTO todo(title) VALUES ('y')");
+      });
+    } catch (error) {
+      vetoed = error;
+    }
+    expect(isVetoedWrite(vetoed)).toBe(true);
+    db.setCommitVeto(null);
+
+    await db.transaction(async (tx) => {
+      await tx.run('UPDATE todo SET done = 1 WHERE id = 1');
+      await tx.run("INSERT INTO todo(title) VALUES ('b')");
+    });
+    // The next change set is this transaction: the rollback and the veto produced none.
+    const second = await next();
+    expect(second.changes).toEqual([
+      { table: 'todo', op: 'update', rowid: 1 },
+      { table: 'todo', op: 'insert', rowid: 2 },
+    ]);
+    expect(second.frame).toBeGreaterThan(first.frame);
+    expect(db.all('SELECT id, done FROM todo ORDER BY id')).toEqual([
+      { id: 1, done: 1 },
+      { id: 2, done: 0 },
+    ]);
+    await stream.return?.();
+  });
+
+  it('followChanges ends when its signal aborts', async () => {
+    using dir = tempDir('hooks');
+    await using db = await openTodoDatabase(dir.file('todos.db'));
+    const controller = new AbortController();
+    const seen: ChangeSet[] = [];
+    const done = followChanges(
+      db,
+      (c) => {
+        seen.push(c);
+        controller.abort();
+      },
+      { signal: controller.signal },
+    );
+    await db.run("INSERT INTO todo(title) VALUES ('a')");
+    await done;
+    expect(seen.map((c) => c.changes)).toEqual([[{ table: 'todo', op: 'insert', rowid: 1 }]]);
   });
 });

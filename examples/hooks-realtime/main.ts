@@ -1,4 +1,5 @@
 import { tempDir } from '../shared/temp-dir.ts';
+import { followChanges, openTodoDatabase } from './change-feed.ts';
 import { isVetoed, RealtimeTodos } from './realtime-todos.ts';
 
 // A local-mode app reacting to its own commits: every committed transaction prints one line,
@@ -42,3 +43,24 @@ todos.limitRowsPerCommit(null);
 todos.remove(milk);
 
 console.log('final rows:', todos.list());
+
+// The same through @liveframe/db-core, as the server consumes it: one ChangeSet per commit.
+await using db = await openTodoDatabase(dir.file('todos-db-core.db'));
+const controller = new AbortController();
+const feed = followChanges(
+  db,
+  (changeSet) => {
+    console.log(`db-core change set at frame ${changeSet.frame}:`, changeSet.changes);
+    if (changeSet.changes.some((c) => c.op === 'delete')) controller.abort();
+  },
+  { signal: controller.signal },
+);
+await db.run("INSERT INTO todo(title) VALUES ('through db-core')");
+await db
+  .transaction(async (tx) => {
+    await tx.run("INSERT INTO todo(title) VALUES ('rolled back')");
+    throw new Error('validation failed');
+  })
+  .catch(() => console.log('db-core transaction rolled back: no change set'));
+await db.run('DELETE FROM todo WHERE id = 1');
+await feed;
