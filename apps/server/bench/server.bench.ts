@@ -1,67 +1,84 @@
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '../src/testing/index.ts';
+import { startSqld } from '@liveframe/native/testing';
+import { startServer, startServerProcess } from '../src/testing/index.ts';
 import { connectLiveClient } from '../test/support/live-client.ts';
 
 /**
- * `npm run bench -w @liveframe/server`: write → subscribed client's event latency, fan-out to
- * 1,000 WebSocket clients, server RSS, read-your-writes wait. Baselines measured in the same run:
- * a plain tRPC mutation round trip (what a write costs without any live machinery) and a plain
- * query round trip. Results go to bench/results/server.json. Never part of the test suite.
+ * `npm run bench -w @liveframe/server`: write → subscribed client's event latency (same server,
+ * and across two replica-mode servers on one sqld), fan-out to 1,000 WebSocket clients (which
+ * live in a child process, so the server's CPU and RSS are its own), read-your-writes wait.
+ * Baselines measured in the same run: a plain tRPC mutation round trip and a plain query round
+ * trip. Results go to bench/results/server.json. Never part of the test suite.
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', '..', '..', 'bench', 'results', 'server.json');
+const FANOUT = Number(process.env.BENCH_FANOUT_CLIENTS ?? 1000);
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
+const ms = (value: number) => +value.toFixed(3);
+const status = (i: number) => (i % 2 ? 'paid' : 'shipped');
 
-const server = await startServer({ config: { maxQueriesPerSubscription: 10 } });
+function request(child: ChildProcess, message: unknown, reply: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: Record<string, unknown>) => {
+      if (m.type !== reply) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(m);
+    };
+    const onExit = (code: number | null) => reject(new Error(`client process exited (${code})`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    child.send(message as object);
+  });
+}
+
 const results: Record<string, number | string | null> = {};
+const server = await startServer({ config: { maxQueriesPerSubscription: 10 } });
+let fanoutRss = Number.NaN;
+const baseline: number[] = [];
+const queryBaseline: number[] = [];
+const same: number[] = [];
+const ryw: number[] = [];
+const fanout: number[] = [];
 try {
   // Baseline: a mutation round trip over the same WebSocket, nobody subscribed.
-  const writer = connectLiveClient(server.wsUrl);
-  const baseline: number[] = [];
-  for (let i = 0; i < 200; i++) {
+  await using writer = connectLiveClient(server.wsUrl);
+  for (let i = 0; i < 300; i++) {
     const t0 = performance.now();
-    await writer.trpc.orders.setStatus.mutate({ id: 1 + (i % 50), status: i % 2 ? 'paid' : 'shipped' });
-    baseline.push(performance.now() - t0);
+    await writer.trpc.orders.setStatus.mutate({ id: 1 + (i % 50), status: status(i) });
+    if (i >= 100) baseline.push(performance.now() - t0);
   }
-  const queryBaseline: number[] = [];
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 300; i++) {
     const t0 = performance.now();
     await writer.trpc.orders.byId.query({ id: 1 + (i % 50) });
-    queryBaseline.push(performance.now() - t0);
+    if (i >= 100) queryBaseline.push(performance.now() - t0);
   }
 
   // Same server: write via tRPC → the subscribed client's invalidation.
-  const reader = connectLiveClient(server.wsUrl);
+  await using reader = connectLiveClient(server.wsUrl);
   reader.subscribe();
   const ack = await reader.events.next();
   await reader.trpc.live.update.mutate({
     subscriptionId: reader.subscriptionId,
     add: [{ key: 'kpis', path: 'dashboard.kpis', input: {}, since: ack.id }],
   });
-  const same: number[] = [];
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 400; i++) {
     const t0 = performance.now();
-    const { frame } = await writer.trpc.orders.setStatus.mutate({
-      id: 1 + (i % 50),
-      status: i % 2 ? 'paid' : 'shipped',
-    });
+    const { frame } = await writer.trpc.orders.setStatus.mutate({ id: 1 + (i % 50), status: status(i) });
     await reader.events.until((e) => e.id === frame);
-    same.push(performance.now() - t0);
+    if (i >= 100) same.push(performance.now() - t0);
   }
 
   // Read-your-writes: extra wait of a query carrying minFrame vs the same query without it.
-  const ryw: number[] = [];
   for (let i = 0; i < 200; i++) {
-    const { frame } = await writer.trpc.orders.setStatus.mutate({
-      id: 1 + (i % 50),
-      status: i % 2 ? 'paid' : 'shipped',
-    });
+    const { frame } = await writer.trpc.orders.setStatus.mutate({ id: 1 + (i % 50), status: status(i) });
     const t0 = performance.now();
     await (writer.trpc.orders.byId.query as (input: unknown) => Promise<unknown>)({
       $liveframe: { minFrame: frame },
@@ -70,70 +87,92 @@ try {
     ryw.push(performance.now() - t0 - percentile(queryBaseline, 50));
   }
 
-  // Fan-out: 1,000 clients subscribed to the same query; one write; time until the last has it.
-  const clients = [];
-  for (let i = 0; i < 1000; i++) {
-    const c = connectLiveClient(server.wsUrl);
-    c.subscribe();
-    clients.push(c);
+  // Fan-out: N clients (child process) subscribed to the same query; one write; until the last has it.
+  const child = fork(join(here, 'fanout-clients.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    await request(child, { type: 'start', wsUrl: server.wsUrl, count: FANOUT }, 'ready');
+    for (let round = 0; round < 30; round++) {
+      const t0 = performance.now();
+      const { frame } = await writer.trpc.orders.setStatus.mutate({ id: 1 + round, status: status(round) });
+      await request(child, { type: 'expect', frame }, 'arrived');
+      fanout.push(performance.now() - t0);
+    }
+    fanoutRss = process.memoryUsage.rss() / 1024 / 1024;
+    child.send({ type: 'stop' });
+  } finally {
+    if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
   }
-  for (const c of clients) {
-    const a = await c.events.next(60_000);
-    await c.trpc.live.update.mutate({
-      subscriptionId: c.subscriptionId,
-      add: [{ key: 'kpis', path: 'dashboard.kpis', input: {}, since: a.id }],
-    });
-  }
-  const fanout: number[] = [];
-  for (let round = 0; round < 10; round++) {
-    const t0 = performance.now();
-    const { frame } = await writer.trpc.orders.setStatus.mutate({
-      id: 1 + round,
-      status: round % 2 ? 'paid' : 'shipped',
-    });
-    await Promise.all(clients.map((c) => c.events.until((e) => e.id === frame, 60_000)));
-    fanout.push(performance.now() - t0);
-  }
-  const rssMb = process.memoryUsage.rss() / 1024 / 1024;
-  for (const c of clients) await c.close();
-  await reader.close();
-  await writer.close();
-
-  const b50 = percentile(baseline, 50);
-  results.invalidate_same_server_p50_ms = +percentile(same, 50).toFixed(3);
-  results.invalidate_same_server_p95_ms = +percentile(same, 95).toFixed(3);
-  results.invalidate_cross_server_p50_ms = null; // replica mode waits for db-core's openDatabase
-  results.invalidate_cross_server_p95_ms = null;
-  results.ryw_extra_wait_p50_ms = +Math.max(0, percentile(ryw, 50)).toFixed(3);
-  results.fanout_1000_clients_p99_ms = +percentile(fanout, 99).toFixed(3);
-  results.server_rss_mb_1000_clients = +rssMb.toFixed(1);
-  results.baseline_mutation_roundtrip_p50_ms = +b50.toFixed(3);
-  results.baseline_query_roundtrip_p50_ms = +percentile(queryBaseline, 50).toFixed(3);
-  results.note = 'local mode; server and 1,000 clients in one process (RSS includes the clients)';
-
-  console.table([
-    { metric: 'mutation round trip (baseline)', p50_ms: b50.toFixed(2), ratio: '1.00' },
-    {
-      metric: 'write → invalidation, same server',
-      p50_ms: percentile(same, 50).toFixed(2),
-      p95_ms: percentile(same, 95).toFixed(2),
-      ratio: (percentile(same, 50) / b50).toFixed(2),
-    },
-    {
-      metric: 'ryw extra wait',
-      p50_ms: percentile(ryw, 50).toFixed(2),
-      ratio: (percentile(ryw, 50) / b50).toFixed(2),
-    },
-    {
-      metric: 'fan-out to 1,000 clients',
-      p50_ms: percentile(fanout, 50).toFixed(2),
-      p99_ms: percentile(fanout, 99).toFixed(2),
-      ratio: (percentile(fanout, 50) / b50).toFixed(2),
-    },
-  ]);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`wrote ${out}`);
 } finally {
   await server.close();
 }
+
+// Cross-server (replica mode): two server processes on one sqld, write on A, event on B.
+const cross: number[] = [];
+const crossRyw: number[] = [];
+const syncIntervalMs = Number(process.env.BENCH_SYNC_INTERVAL_MS ?? 10);
+{
+  await using sqld = await startSqld();
+  const replica = { mode: 'replica', primaryUrl: sqld.url, config: { syncIntervalMs } } as const;
+  await using a = await startServerProcess(replica);
+  await using b = await startServerProcess({ ...replica, config: { ...replica.config, seed: false } });
+  await using onA = connectLiveClient(a.wsUrl);
+  await using onB = connectLiveClient(b.wsUrl);
+  onB.subscribe();
+  const ack = await onB.events.next(30_000);
+  await onB.trpc.live.update.mutate({
+    subscriptionId: onB.subscriptionId,
+    add: [{ key: 'kpis', path: 'dashboard.kpis', input: {}, since: ack.id }],
+  });
+  for (let i = 0; i < 300; i++) {
+    const t0 = performance.now();
+    const { frame } = await onA.trpc.orders.setStatus.mutate({ id: 1 + (i % 50), status: status(i) });
+    await onB.events.until((e) => e.id === frame, 30_000);
+    if (i >= 50) cross.push(performance.now() - t0);
+  }
+  const byId = onB.trpc.orders.byId.query as (input: unknown) => Promise<unknown>;
+  for (let i = 0; i < 200; i++) {
+    const { frame } = await onA.trpc.orders.setStatus.mutate({ id: 1 + (i % 50), status: status(i + 1) });
+    const t0 = performance.now();
+    await byId({ $liveframe: { minFrame: frame }, input: { id: 1 + (i % 50) } });
+    crossRyw.push(performance.now() - t0);
+  }
+}
+
+const b50 = percentile(baseline, 50);
+results.invalidate_same_server_p50_ms = ms(percentile(same, 50));
+results.invalidate_same_server_p95_ms = ms(percentile(same, 95));
+results.invalidate_cross_server_p50_ms = ms(percentile(cross, 50));
+results.invalidate_cross_server_p95_ms = ms(percentile(cross, 95));
+results.ryw_extra_wait_p50_ms = ms(Math.max(0, percentile(ryw, 50)));
+results.ryw_cross_server_read_p50_ms = ms(percentile(crossRyw, 50));
+results.fanout_1000_clients_p50_ms = ms(percentile(fanout, 50));
+results.fanout_1000_clients_p99_ms = ms(percentile(fanout, 99));
+results.server_rss_mb_1000_clients = +fanoutRss.toFixed(1);
+results.baseline_mutation_roundtrip_p50_ms = ms(b50);
+results.baseline_query_roundtrip_p50_ms = ms(percentile(queryBaseline, 50));
+results.replica_sync_interval_ms = syncIntervalMs;
+results.note = `same-server and fan-out: local mode, server in the bench process, ${FANOUT} clients in a child process (RSS is the server's); cross-server: replica mode, two server processes on one sqld, sync every ${syncIntervalMs} ms`;
+
+const row = (metric: string, values: number[], base: number) => ({
+  metric,
+  p50_ms: percentile(values, 50).toFixed(2),
+  p95_ms: percentile(values, 95).toFixed(2),
+  p99_ms: percentile(values, 99).toFixed(2),
+  'ratio p50 / mutation baseline': (percentile(values, 50) / base).toFixed(2),
+});
+console.table([
+  row('mutation round trip (baseline)', baseline, b50),
+  row('query round trip (baseline)', queryBaseline, b50),
+  row('write → invalidation, same server', same, b50),
+  row('ryw extra wait (same server)', ryw, b50),
+  row(`fan-out to ${FANOUT} clients`, fanout, b50),
+  row('write on A → invalidation on B', cross, b50),
+  row('minFrame read on B after write on A', crossRyw, b50),
+]);
+console.log(`server RSS with ${FANOUT} clients: ${fanoutRss.toFixed(1)} MB`);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`wrote ${out}`);

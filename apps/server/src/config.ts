@@ -29,6 +29,7 @@ import { z } from 'zod';
  * | `--shutdown-grace-ms` | `LIVEFRAME_SHUTDOWN_GRACE_MS` | 5000 | drain time on SIGTERM |
  * | `--seed` / `--no-seed` | `LIVEFRAME_SEED` | seed on | seed the demo tenant when empty |
  * | `--log-level` | `LOG_LEVEL` | info | pino level (`silent` to mute) |
+ * | `--synchronous` | `LIVEFRAME_SYNCHRONOUS` | normal | local mode: `PRAGMA synchronous` of the writer (WAL + normal: no fsync per commit, durable across process crashes, the last commits may be lost on power loss; `full` fsyncs every commit, ~2 ms) |
  * | `--static-dir` | `LIVEFRAME_STATIC_DIR` | apps/web/dist if built | web app served on `/` (SPA fallback); `''` disables |
  */
 export const serverConfigSchema = z.object({
@@ -61,6 +62,7 @@ export const serverConfigSchema = z.object({
     .default(1024 * 1024),
   shutdownGraceMs: z.coerce.number().int().min(0).default(5000),
   seed: z.boolean().default(true),
+  synchronous: z.enum(['normal', 'full']).default('normal'),
   /** Built web app to serve on `/`; default apps/web/dist when built; '' disables. */
   staticDir: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -91,6 +93,7 @@ const FLAGS = {
   shutdownGraceMs: ['shutdown-grace-ms', 'LIVEFRAME_SHUTDOWN_GRACE_MS'],
   logLevel: ['log-level', 'LOG_LEVEL'],
   staticDir: ['static-dir', 'LIVEFRAME_STATIC_DIR'],
+  synchronous: ['synchronous', 'LIVEFRAME_SYNCHRONOUS'],
 } as const;
 
 /**

@@ -83,6 +83,9 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
         });
   const driver = database.driver;
   try {
+    // Local mode: the writer is ours; replica mode: durability is the primary's business.
+    if (driver.mode === 'local')
+      await driver.exec(`PRAGMA synchronous = ${config.synchronous.toUpperCase()}`);
     await prepareDemoDatabase(driver, { seed: config.seed, tenantId: config.anonymousTenant, logger });
   } catch (error) {
     await database[Symbol.asyncDispose]();
