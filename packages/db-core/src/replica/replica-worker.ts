@@ -40,6 +40,24 @@ function post(message: WorkerMessage): void {
 }
 
 let replica: ReplicaConnection;
+
+/**
+ * sqld answers "snapshot not found" (Unavailable) while it compacts its log, and a new replica's
+ * first sync needs that snapshot: retry briefly. Blocking this thread is fine, nothing else runs yet.
+ */
+function firstSync(connection: ReplicaConnection): ReturnType<ReplicaConnection['sync']> {
+  const deadline = Date.now() + 10_000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return connection.sync();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!/snapshot not found|Unavailable/i.test(message) || Date.now() > deadline) throw error;
+      Atomics.wait(pause, 0, 0, Math.min(200, 10 * 2 ** attempt));
+    }
+  }
+}
 let reader: Connection;
 let log: ChangeLogReader;
 let tracker: GenerationTracker;
@@ -47,7 +65,7 @@ const replicaId = randomUUID();
 
 try {
   replica = openReplicaConnection(options.file, options.syncUrl, options.authToken);
-  const first = replica.sync();
+  const first = firstSync(replica);
   reader = Connection.open(options.file, { readOnly: true });
   log = new ChangeLogReader(reader);
   tracker = new GenerationTracker({ generation: '', frame: 0 });
@@ -73,6 +91,7 @@ interface Waiter {
 }
 const waiters: Waiter[] = [];
 let pumpTimer: NodeJS.Timeout | undefined;
+let pumpImmediate: NodeJS.Immediate | undefined;
 let pumpBackoff = 0;
 
 const replicaRunner: SqlRunner = {
@@ -198,7 +217,10 @@ function handle(envelope: RequestEnvelope): void {
       case 'wait-for-frame':
         waiters.push({ id, target: request.target, deadline: request.deadline, syncedSinceStart: false });
         pumpBackoff = 0;
-        schedulePump(0);
+        // Serve it now (one sync usually brings the frame); later rounds run from timers.
+        clearTimeout(pumpTimer);
+        if (pumpImmediate !== undefined) clearImmediate(pumpImmediate);
+        pump();
         return;
       case 'run': {
         const result = replica.run(request.sql, bind(request.sql, request.params));
@@ -301,11 +323,14 @@ function endTransaction(): void {
 }
 
 function schedulePump(delay: number): void {
-  if (pumpTimer !== undefined) {
-    if (delay > 0) return;
+  if (pumpTimer !== undefined || pumpImmediate !== undefined) {
+    if (delay > 0 || pumpImmediate !== undefined) return;
     clearTimeout(pumpTimer);
+    pumpTimer = undefined;
   }
-  pumpTimer = setTimeout(pump, delay);
+  // setTimeout(0) costs a millisecond; a waiter that can be served now should not pay it.
+  if (delay <= 0) pumpImmediate = setImmediate(pump);
+  else pumpTimer = setTimeout(pump, delay);
 }
 
 function settle(waiter: Waiter, value: WaitReply): void {
@@ -337,6 +362,7 @@ function settleWaiters(afterSync: boolean): void {
  */
 function pump(): void {
   pumpTimer = undefined;
+  pumpImmediate = undefined;
   if (closing || waiters.length === 0) return;
   if (inTransaction) return;
   settleWaiters(false);
@@ -382,6 +408,7 @@ if (options.cursorHeartbeatMs > 0) {
 function shutdown(id: number): void {
   closing = true;
   clearTimeout(pumpTimer);
+  if (pumpImmediate !== undefined) clearImmediate(pumpImmediate);
   clearTimeout(periodicTimer);
   clearInterval(heartbeatTimer);
   const position = tracker.current;
