@@ -1,12 +1,11 @@
 import { type SqldProcess, startSqld } from '@liveframe/native/testing';
 import { type ServerProcess, startServerProcess } from '@liveframe/server/testing';
-import { type StaticSite, serveStatic } from './static-site.ts';
 import { webDistDir } from './web-build.ts';
 
 /**
- * The scale-out setup of the e2e tests: one sqld primary, N liveframe servers in replica mode
- * (child processes, so a kill is a real SIGKILL), and the built dashboard. Everything is on
- * free loopback ports and stops on dispose, in reverse order.
+ * The scale-out setup of the e2e tests: one sqld primary and N liveframe servers in replica mode
+ * (child processes, so a kill is a real SIGKILL), each serving the built dashboard on its own
+ * port, as `npm start` does. Everything is on free ports and stops on dispose, in reverse order.
  *
  * @example
  * await using cluster = await startCluster({ servers: 2 });
@@ -15,12 +14,10 @@ import { webDistDir } from './web-build.ts';
 export class Cluster implements AsyncDisposable {
   readonly sqld: SqldProcess;
   readonly servers: readonly ServerProcess[];
-  readonly site: StaticSite;
 
-  private constructor(sqld: SqldProcess, servers: readonly ServerProcess[], site: StaticSite) {
+  private constructor(sqld: SqldProcess, servers: readonly ServerProcess[]) {
     this.sqld = sqld;
     this.servers = servers;
-    this.site = site;
   }
 
   static async start(options: ClusterOptions): Promise<Cluster> {
@@ -34,15 +31,15 @@ export class Cluster implements AsyncDisposable {
       const sqld = use(await startSqld());
       const servers: ServerProcess[] = [];
       // One at a time: each one creates the schema and seeds the primary if it is empty.
+      const config = { staticDir: webDistDir() };
       for (let i = 0; i < options.servers; i++) {
         const server =
           options.mode === 'local'
-            ? await startServerProcess({ mode: 'local' })
-            : await startServerProcess({ mode: 'replica', primaryUrl: sqld.url });
+            ? await startServerProcess({ mode: 'local', config })
+            : await startServerProcess({ mode: 'replica', primaryUrl: sqld.url, config });
         servers.push(use(server));
       }
-      const site = use(await serveStatic(webDistDir()));
-      const cluster = new Cluster(sqld, servers, site);
+      const cluster = new Cluster(sqld, servers);
       cluster.#started = started;
       return cluster;
     } catch (error) {
@@ -59,9 +56,9 @@ export class Cluster implements AsyncDisposable {
     return server;
   }
 
-  /** The dashboard URL of a browser talking to `server`. */
+  /** The dashboard as `server` serves it: the page talks to the server it came from. */
   pageFor(server: ServerProcess): string {
-    return this.site.pageFor(server.url);
+    return `${server.url}/`;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

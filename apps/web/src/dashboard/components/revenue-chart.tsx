@@ -63,6 +63,8 @@ export function RevenueChart(): ReactNode {
               <YAxis
                 yAxisId="revenue"
                 tickFormatter={(v: number) => formatCentsCompact(v)}
+                // A floor for the scale: an idle hour would otherwise repeat "$0" on every tick.
+                domain={[0, (max: number) => Math.max(max, 10_000)]}
                 width={56}
                 tick={{ fontSize: 11, fill: 'var(--muted)' }}
                 axisLine={false}

@@ -1,0 +1,159 @@
+/**
+ * Browser benchmarks (never part of the test suite): how fast a write reaches another user's
+ * DOM, and how many refetches a dashboard makes per write under load.
+ *
+ *   npm run bench -w @liveframe/e2e              # replica mode: sqld + two servers
+ *   npm run bench -w @liveframe/e2e -- --local   # one local server (A and B are the same)
+ *
+ * Figures go to bench/results/web.json (flat), with a same-run baseline for the ratio.
+ */
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { launchBrowser } from '../src/browser-fixture.ts';
+import { startCluster } from '../src/cluster-fixture.ts';
+import { DashboardPage } from '../src/dashboard-page.ts';
+import { buildWeb } from '../src/web-build.ts';
+import { writeOrder } from '../src/write-order.ts';
+import { newestRowId, wallClockMs, watchNextRow } from './row-watcher.ts';
+
+const { values } = parseArgs({
+  options: {
+    local: { type: 'boolean', default: false },
+    samples: { type: 'string', default: '40' },
+    'load-rate': { type: 'string', default: '20' },
+    'load-seconds': { type: 'string', default: '10' },
+  },
+});
+const SAMPLES = Number(values.samples);
+const LOAD_RATE = Number(values['load-rate']);
+const LOAD_SECONDS = Number(values['load-seconds']);
+const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results', 'web.json');
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+const round = (value: number) => Math.round(value * 10) / 10;
+
+/** Write through `writeUrl`, time until `dashboard` shows the row; one write at a time. */
+async function updateLatencies(
+  dashboard: DashboardPage,
+  writeUrl: string,
+  samples: number,
+): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let i = 0; i < samples + 3; i++) {
+    const { shown } = await watchNextRow(dashboard.page, await newestRowId(dashboard.page));
+    const started = wallClockMs();
+    await writeOrder(writeUrl, 1 + (i % 20), 1 + (i % 10));
+    const latency = (await shown) - started;
+    if (i >= 3) latencies.push(latency); // the first writes warm up caches and JIT
+  }
+  return latencies.sort((a, b) => a - b);
+}
+
+/** Writes at `rate`/s for `seconds` through `writeUrl`; returns how many were acknowledged. */
+async function generateLoad(writeUrl: string, rate: number, seconds: number): Promise<number> {
+  const total = rate * seconds;
+  const started = performance.now();
+  const inFlight: Promise<unknown>[] = [];
+  for (let i = 0; i < total; i++) {
+    // Open-loop pacing: write i is due at i/rate seconds, whether or not earlier ones returned.
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(writeOrder(writeUrl, 1 + (i % 20), 1 + (i % 10)));
+  }
+  const results = await Promise.allSettled(inFlight);
+  return results.filter((r) => r.status === 'fulfilled').length;
+}
+
+interface LogTotals {
+  changeSets: number;
+  refetches: number;
+  skipped: number;
+}
+
+async function main(): Promise<void> {
+  await buildWeb();
+  const mode = values.local ? 'local' : 'replica';
+  await using cluster = await startCluster({ servers: values.local ? 1 : 2, mode });
+  await using browser = await launchBrowser();
+  const serverA = cluster.server(0);
+  const serverB = cluster.servers[1] ?? serverA;
+
+  const open = async (url: string) => {
+    const { page } = await browser.newPage();
+    await page.goto(url);
+    const dashboard = new DashboardPage(page);
+    await dashboard.waitUntilLive();
+    return dashboard;
+  };
+  const onA = await open(cluster.pageFor(serverA));
+  const onB = await open(cluster.pageFor(serverB));
+
+  // Baseline: the browser is on the server that takes the write.
+  const sameServer = await updateLatencies(onA, serverA.url, SAMPLES);
+  // The figure: written through A, shown by a browser on B.
+  const crossServer = await updateLatencies(onB, serverA.url, SAMPLES);
+
+  const totals = () => onB.page.evaluate('({ ...window.__liveframe.log.totals })') as Promise<LogTotals>;
+  const before = await totals();
+  const writes = await generateLoad(serverA.url, LOAD_RATE, LOAD_SECONDS);
+  // Let the last invalidations land: wait until the page shows the newest write.
+  const last = await writeOrder(serverA.url);
+  await onB.orderRow(last.id).waitFor({ timeout: 30_000 });
+  const after = await totals();
+  const refetches = after.refetches - before.refetches;
+  const liveQueries = (await onB.page.evaluate(
+    'window.__liveframe.registry.getStatus().liveQueries',
+  )) as number;
+
+  const results = {
+    mode,
+    samples: SAMPLES,
+    browser_update_p50_ms: round(percentile(crossServer, 50)),
+    browser_update_p95_ms: round(percentile(crossServer, 95)),
+    browser_update_same_server_p50_ms: round(percentile(sameServer, 50)),
+    browser_update_same_server_p95_ms: round(percentile(sameServer, 95)),
+    browser_update_p50_ratio_vs_same_server: round(percentile(crossServer, 50) / percentile(sameServer, 50)),
+    load_rate_per_s: LOAD_RATE,
+    load_writes: writes + 1,
+    live_queries_on_page: liveQueries,
+    change_sets_seen: after.changeSets - before.changeSets,
+    refetches_per_write: Math.round((refetches / (writes + 1)) * 100) / 100,
+    skipped_per_write: Math.round(((after.skipped - before.skipped) / (writes + 1)) * 100) / 100,
+  };
+
+  const rows: [string, string, string, string][] = [
+    ['metric', `cross-server (A→B, ${mode})`, 'baseline: same server', 'ratio'],
+    [
+      'browser update p50 ms',
+      String(results.browser_update_p50_ms),
+      String(results.browser_update_same_server_p50_ms),
+      `${results.browser_update_p50_ratio_vs_same_server}x`,
+    ],
+    [
+      'browser update p95 ms',
+      String(results.browser_update_p95_ms),
+      String(results.browser_update_same_server_p95_ms),
+      `${round(results.browser_update_p95_ms / results.browser_update_same_server_p95_ms)}x`,
+    ],
+    [
+      `refetches / write @ ${LOAD_RATE}/s`,
+      String(results.refetches_per_write),
+      `${liveQueries} live queries`,
+      `${round(results.refetches_per_write / Math.max(1, liveQueries))}x of all`,
+    ],
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
+  await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwrote ${RESULTS}`);
+}
+
+await main();
