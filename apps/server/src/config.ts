@@ -24,7 +24,6 @@ import { z } from 'zod';
  * | `--max-queries` | `LIVEFRAME_MAX_QUERIES` | 500 | live queries per subscription |
  * | `--history-size` | `LIVEFRAME_HISTORY_SIZE` | 4096 | change sets kept for resume |
  * | `--subscription-buffer` | `LIVEFRAME_SUBSCRIPTION_BUFFER` | 256 | events queued per subscription before refetch-all |
- * | `--ryw-fallback` | `LIVEFRAME_RYW_FALLBACK` | error | on a minFrame deadline: `error` or `primary` (read through the primary) |
  * | `--max-payload-bytes` | `LIVEFRAME_MAX_PAYLOAD_BYTES` | 1048576 | largest accepted WebSocket message |
  * | `--shutdown-grace-ms` | `LIVEFRAME_SHUTDOWN_GRACE_MS` | 5000 | drain time on SIGTERM |
  * | `--seed` / `--no-seed` | `LIVEFRAME_SEED` | seed on | seed the demo tenant when empty |
@@ -54,7 +53,6 @@ export const serverConfigSchema = z.object({
   maxQueriesPerSubscription: z.coerce.number().int().min(1).default(500),
   historySize: z.coerce.number().int().min(1).default(4096),
   subscriptionBufferSize: z.coerce.number().int().min(1).default(256),
-  rywFallback: z.enum(['error', 'primary']).default('error'),
   maxPayloadBytes: z.coerce
     .number()
     .int()
@@ -88,7 +86,6 @@ const FLAGS = {
   maxQueriesPerSubscription: ['max-queries', 'LIVEFRAME_MAX_QUERIES'],
   historySize: ['history-size', 'LIVEFRAME_HISTORY_SIZE'],
   subscriptionBufferSize: ['subscription-buffer', 'LIVEFRAME_SUBSCRIPTION_BUFFER'],
-  rywFallback: ['ryw-fallback', 'LIVEFRAME_RYW_FALLBACK'],
   maxPayloadBytes: ['max-payload-bytes', 'LIVEFRAME_MAX_PAYLOAD_BYTES'],
   shutdownGraceMs: ['shutdown-grace-ms', 'LIVEFRAME_SHUTDOWN_GRACE_MS'],
   logLevel: ['log-level', 'LOG_LEVEL'],

@@ -16,8 +16,6 @@ export interface LiveOptions {
   readonly sessionGraceMs: number;
   /** Events a subscription buffers before it overflows into one refetch-all. */
   readonly subscriptionBufferSize: number;
-  /** On a `minFrame` deadline: fail (`error`) or read through the primary (`primary`, replica mode). */
-  readonly rywFallback: 'error' | 'primary';
 }
 
 /** Everything procedures reach through `ctx.services`: one instance per server. */
