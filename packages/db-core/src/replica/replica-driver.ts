@@ -17,8 +17,8 @@ import type {
 } from '../driver.ts';
 import { DbError } from '../errors.ts';
 import type { FramePosition } from '../position.ts';
+import { type ConnectionSetup, type LocalConnections, ReadConnectionPool } from '../read-connection-pool.ts';
 import { runTransaction } from '../transaction.ts';
-import { ReadConnectionPool } from '../read-connection-pool.ts';
 import type { BindParams, Row } from '../values.ts';
 import type { AdvanceEvent, ColumnarChanges, CompactReport, InstallReport } from './protocol.ts';
 import { ReplicaWorkerClient } from './replica-worker-client.ts';
@@ -83,9 +83,10 @@ export class ReplicaDriver implements Driver {
   readonly mode = 'replica' as const;
   readonly path: string;
   /** Query-only local connections on the replica file (the Database facade's cursors, read-sets, setups). */
-  readonly connections: ReadConnectionPool;
+  readonly connections: LocalConnections;
+  readonly #pool: SwitchablePool;
   #client: ReplicaWorkerClient | undefined;
-  #read: Connection;
+  readonly #poolOptions: { statementCacheSize?: number };
   #position: FramePosition;
   #lastWrite: FramePosition | null = null;
   readonly #writes = new AsyncMutex();
@@ -98,13 +99,14 @@ export class ReplicaDriver implements Driver {
     options: ReplicaDriverOptions,
     client: ReplicaWorkerClient,
     pool: ReadConnectionPool,
-    read: Connection,
     position: FramePosition,
   ) {
     this.path = options.path;
-    this.connections = pool;
+    this.#pool = new SwitchablePool(pool);
+    this.connections = this.#pool;
     this.#client = client;
-    this.#read = read;
+    this.#poolOptions =
+      options.statementCacheSize === undefined ? {} : { statementCacheSize: options.statementCacheSize };
     this.#position = position;
     this.#stream = new ChangeBroadcaster(() => this.#position);
     client.onAdvance = (event) => this.#onAdvance(event);
@@ -134,33 +136,33 @@ export class ReplicaDriver implements Driver {
       options.path,
       options.statementCacheSize === undefined ? {} : { statementCacheSize: options.statementCacheSize },
     );
-    let read: Connection;
     try {
-      read = pool.reader;
+      // Opened now so a missing native extension fails open(), not the first read.
+      void pool.reader;
     } catch (error) {
       pool.close();
       await client.close();
       throw error;
     }
-    return new ReplicaDriver(options, client, pool, read, position);
+    return new ReplicaDriver(options, client, pool, position);
   }
 
   // ---- reads: main thread, local connection -------------------------------------------------
 
   all<T extends Row = Row>(sql: string, params?: BindParams): T[] {
     this.#assertOpen(sql);
-    return this.#read.all<T>(sql, params);
+    return this.#pool.reader.all<T>(sql, params);
   }
 
   get<T extends Row = Row>(sql: string, params?: BindParams): T | undefined {
     this.#assertOpen(sql);
-    return this.#read.get<T>(sql, params);
+    return this.#pool.reader.get<T>(sql, params);
   }
 
   /** The local read connection (for introspection, cursors); read-only, never the replica connection. */
   get readConnection(): Connection {
     this.#assertOpen();
-    return this.#read;
+    return this.#pool.reader;
   }
 
   // ---- writes: delegated to the primary by the worker -----------------------------------------
@@ -189,7 +191,7 @@ export class ReplicaDriver implements Driver {
       const frozen = this.#frozen;
       if (frozen !== undefined) {
         frozen.write.exec(sql);
-        this.#read.invalidateStatements();
+        this.#pool.invalidateStatements();
         return this.#afterLocalWrite(frozen);
       }
       const reply = await this.#worker().request({ type: 'exec', sql });
@@ -349,7 +351,8 @@ export class ReplicaDriver implements Driver {
       await worker.request({ type: 'snapshot', path: temp });
       await worker.close();
       this.#client = undefined;
-      this.#read.close();
+      // Every connection on the old file goes before the rename: one left open would keep reading the old inode.
+      this.#pool.detach();
       if (target === this.path) {
         for (const suffix of ['-wal', '-shm', '-client_wal_index', '-client_wal_index.meta', '-info']) {
           await rm(`${this.path}${suffix}`, { force: true });
@@ -358,7 +361,8 @@ export class ReplicaDriver implements Driver {
       await rename(temp, target);
       const write = Connection.open(target);
       write.exec('PRAGMA journal_mode = WAL');
-      this.#read = Connection.open(target, { readOnly: true });
+      this.#pool.attach(new ReadConnectionPool(target, this.#poolOptions));
+      this.#pool.adoptWriter(write);
       const frozen: FrozenState = {
         write,
         log: new ChangeLogReader(write),
@@ -386,8 +390,7 @@ export class ReplicaDriver implements Driver {
       this.#stream.close();
       await this.#client?.close();
       this.#client = undefined;
-      this.#read.close();
-      this.connections.close();
+      this.#pool.close();
       this.#frozen?.write.close();
     });
   }
@@ -421,7 +424,7 @@ export class ReplicaDriver implements Driver {
   #onAdvance(event: AdvanceEvent): void {
     this.#position = event.position;
     if (event.schemaTables !== null) {
-      this.#read.invalidateStatements();
+      this.#pool.invalidateStatements();
       this.#stream.publish({ type: 'schema', position: event.position, tables: event.schemaTables });
     }
     if (event.refetchAll !== null) {
@@ -445,7 +448,7 @@ export class ReplicaDriver implements Driver {
     this.#lastWrite = this.#position;
     const schemaTables = frozen.log.schemaChanges();
     if (schemaTables !== null) {
-      this.#read.invalidateStatements();
+      this.#pool.invalidateStatements();
       this.#stream.publish({ type: 'schema', position: this.#position, tables: schemaTables });
     }
     const result = frozen.log.read();
@@ -558,5 +561,71 @@ class RemoteScope implements Transaction {
     if (this.#childActive) {
       throw new DbError('TRANSACTION_STATE', 'use the savepoint handle while the savepoint runs', { sql });
     }
+  }
+}
+
+/**
+ * The driver's LocalConnections, stable for the Database facade (which keeps the object), while
+ * freeze swaps the pool underneath: setups registered before the freeze reach the new connections.
+ */
+class SwitchablePool implements LocalConnections {
+  #pool: ReadConnectionPool | undefined;
+  readonly #setups = new Set<ConnectionSetup>();
+  readonly #undo = new Map<ConnectionSetup, () => void>();
+
+  constructor(pool: ReadConnectionPool) {
+    this.#pool = pool;
+  }
+
+  #current(): ReadConnectionPool {
+    if (this.#pool === undefined) throw new DbError('CLOSED', 'the replica is switching to its frozen copy');
+    return this.#pool;
+  }
+
+  get reader(): Connection {
+    return this.#current().reader;
+  }
+
+  acquire(): Connection {
+    return this.#current().acquire();
+  }
+
+  release(conn: Connection): void {
+    this.#pool?.release(conn);
+    if (this.#pool === undefined) conn.close();
+  }
+
+  addSetup(setup: ConnectionSetup): () => void {
+    this.#setups.add(setup);
+    if (this.#pool !== undefined) this.#undo.set(setup, this.#pool.addSetup(setup));
+    return () => {
+      this.#setups.delete(setup);
+      this.#undo.get(setup)?.();
+      this.#undo.delete(setup);
+    };
+  }
+
+  invalidateStatements(): void {
+    this.#pool?.invalidateStatements();
+  }
+
+  /** Closes every connection of the current pool. */
+  detach(): void {
+    this.#pool?.close();
+    this.#pool = undefined;
+    this.#undo.clear();
+  }
+
+  attach(pool: ReadConnectionPool): void {
+    this.#pool = pool;
+    for (const setup of this.#setups) this.#undo.set(setup, pool.addSetup(setup));
+  }
+
+  adoptWriter(conn: Connection): void {
+    this.#current().adopt(conn, 'writer');
+  }
+
+  close(): void {
+    this.detach();
   }
 }
