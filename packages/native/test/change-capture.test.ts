@@ -53,6 +53,18 @@ describe('change capture', () => {
     expect(batches[2]?.walFrames).toBe(batches.reduce((n, b) => n + b.framesWritten, 0));
   });
 
+  it('works in rollback-journal mode too (no WAL frames to report)', () => {
+    using dir = new TempDir();
+    using t = new TestDb(dir.file('a.db'));
+    t.db.exec('PRAGMA journal_mode=DELETE; CREATE TABLE t(id INTEGER PRIMARY KEY)');
+    t.take();
+    t.db.exec('BEGIN; INSERT INTO t VALUES (1); INSERT INTO t VALUES (2); COMMIT');
+    t.db.exec('INSERT INTO t VALUES (3)');
+    const batches = t.take();
+    expect(batches.map((b) => b.toArray().map((e) => e.rowid))).toEqual([[1, 2], [3]]);
+    expect(batches.map((b) => b.framesWritten)).toEqual([0, 0]);
+  });
+
   it('discards the events of a rolled-back transaction', () => {
     using dir = new TempDir();
     using t = new TestDb(dir.file('a.db'));
