@@ -92,7 +92,9 @@ describe('primary generations and failures', () => {
     expect(result.status).toBe('timeout');
     const error = await a.run('CREATE TABLE down(x)').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DbError);
-    expect(a.lastSyncError).toBeInstanceOf(DbError);
+    expect((error as DbError).code).toBe('IO_ERROR');
+    expect(a.lastSyncError?.code).toBe('IO_ERROR');
+    await expect(a.sync()).rejects.toMatchObject({ name: 'DbError', code: 'IO_ERROR' });
   });
 
   it('a crashed worker rejects pending and later requests with a typed error; close does not hang', async () => {

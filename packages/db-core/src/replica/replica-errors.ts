@@ -31,8 +31,9 @@ const EXTENDED_CODES: Record<number, string> = {
   2579: 'SQLITE_CONSTRAINT_ROWID',
 };
 
+// Sync failures come as `Replication(PrimaryHandshakeTimeout)`, `Replication(Client(Status { code: Unavailable, ...`.
 const NETWORK =
-  /transport error|connection refused|error trying to connect|Unavailable|timed out|broken pipe|connection reset|hyper::Error|tcp connect|dns error|Sync error|HTTP error/i;
+  /Replication\(|Handshake|transport error|connection refused|error trying to connect|Unavailable|timed out|broken pipe|connection reset|hyper::Error|tcp connect|dns error|Sync error|HTTP error/i;
 
 export function replicaErrorToDbError(error: unknown, sql?: string): DbError {
   if (error instanceof DbError) return toDbError(error, sql);
