@@ -10,14 +10,30 @@ driverContract(
   async () => {
     const sqld = await startSqld();
     const dir = tempDir();
-    const driver = await ReplicaDriver.open({ path: `${dir.path}/contract.db`, syncUrl: sqld.url, cursorHeartbeatMs: 0 });
-    await driver.installChangeLog();
+    const cleanup = async () => {
+      await sqld[Symbol.asyncDispose]();
+      dir[Symbol.dispose]();
+    };
+    let driver: ReplicaDriver;
+    try {
+      driver = await ReplicaDriver.open({
+        path: `${dir.path}/contract.db`,
+        syncUrl: sqld.url,
+        cursorHeartbeatMs: 0,
+      });
+      await driver.installChangeLog().catch(async (error: unknown) => {
+        await driver.close();
+        throw error;
+      });
+    } catch (error) {
+      await cleanup();
+      throw error;
+    }
     return {
       driver,
       [Symbol.asyncDispose]: async () => {
         await driver.close();
-        await sqld[Symbol.asyncDispose]();
-        dir[Symbol.dispose]();
+        await cleanup();
       },
     };
   },
