@@ -31,14 +31,22 @@ function setup() {
     () => queryClient.clear(),
   );
 
-  /** A mounted live query as useLiveQuery makes it: observed, fetch-wrapped and registered. */
-  function mount(path: string, input?: unknown) {
+  /**
+   * A mounted live query as useLiveQuery makes it: observed, fetch-wrapped and registered. With
+   * `gated`, every fetch waits until the test calls `release()`.
+   */
+  function mount(path: string, input?: unknown, gated = false) {
     const queryKey = [path.split('.'), { ...(input === undefined ? {} : { input }), type: 'query' }] as const;
     let calls = 0;
+    let gates: (() => void)[] = [];
     const options = withLiveFetch(
       {
         queryKey,
-        queryFn: async () => ({ calls: ++calls }),
+        queryFn: async () => {
+          calls++;
+          if (gated) await new Promise<void>((resolve) => gates.push(resolve));
+          return { calls };
+        },
         staleTime: Number.POSITIVE_INFINITY,
         trpc: { path },
       },
@@ -57,6 +65,11 @@ function setup() {
       unmount,
       get calls() {
         return calls;
+      },
+      release() {
+        const open = gates;
+        gates = [];
+        for (const resolve of open) resolve();
       },
     };
   }
@@ -210,5 +223,45 @@ describe('LiveQueryRegistry', () => {
     channel.fail(new Error('boom'));
     await settle();
     await expect.poll(() => channel.subscriptions, { timeout: 3_000 }).toBe(2);
+  });
+
+  it('never cancels a fetch in flight: one refetch is owed and runs after it, however many events arrive', async () => {
+    const { channel, log, mount, settle } = setup();
+    channel.ack(1);
+    const orders = mount('orders.list', undefined, true);
+    await settle();
+    expect(orders.calls).toBe(1);
+    channel.invalidate(2, [orders.key]);
+    channel.invalidate(3, [orders.key]);
+    await settle();
+    channel.invalidate(4, [orders.key]);
+    await settle();
+    // The first fetch (started at frame 1) is still running: nothing was cancelled or doubled.
+    expect(orders.calls).toBe(1);
+    orders.release();
+    await settle();
+    expect(orders.calls).toBe(2);
+    orders.release();
+    await settle();
+    expect(orders.calls).toBe(2);
+    expect(log.getSnapshot().every((record) => record.durationMs !== null)).toBe(true);
+  });
+
+  it('skips an event that a fetch in flight already covers', async () => {
+    const { channel, log, mount, settle } = setup();
+    channel.ack(1);
+    const orders = mount('orders.list', undefined, true);
+    await settle();
+    orders.release();
+    await settle();
+    channel.invalidate(5, [orders.key]);
+    await settle();
+    // The refetch for frame 5 is in flight (its floor is 5); a late duplicate of 5 needs nothing.
+    channel.emit({ type: 'invalidate', position: 'g1:5', queries: [orders.key], tables: ['orders'] });
+    await settle();
+    expect(orders.calls).toBe(2);
+    expect(log.getSnapshot()[0]).toMatchObject({ skipped: ['orders.list'] });
+    orders.release();
+    await settle();
   });
 });

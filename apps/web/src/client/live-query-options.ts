@@ -1,4 +1,5 @@
 import { type QueryFunction, type QueryKey, skipToken } from '@tanstack/react-query';
+import type { FramePosition } from './frame-position.ts';
 import type { LiveQueryRegistry } from './live-query-registry.ts';
 
 /** What `trpc.x.y.queryOptions(input)` adds to react-query options: the procedure path. */
@@ -39,9 +40,14 @@ export function withLiveFetch<
   if (queryFn === undefined || queryFn === skipToken) return options;
   const liveQueryFn: QueryFunction<TQueryFnData, TQueryKey> = async (context) => {
     const floor = await registry.beginFetch(context.queryKey);
-    const data = await queryFn(context);
-    registry.completeFetch(context.queryKey, floor);
-    return data;
+    let settledFloor: FramePosition | null | undefined;
+    try {
+      const data = await queryFn(context);
+      settledFloor = floor;
+      return data;
+    } finally {
+      registry.completeFetch(context.queryKey, settledFloor);
+    }
   };
   return { ...options, queryFn: liveQueryFn };
 }

@@ -38,11 +38,18 @@ export interface LiveRegistryStatus {
 interface Entry {
   readonly registration: LiveQueryRegistration;
   refs: number;
+  /**
+   * An event arrived while a fetch that may predate it was in flight: refetch once that fetch
+   * settles. Cancelling it instead would starve the query while writes arrive faster than a
+   * fetch takes; this way there is at most one fetch in flight and one owed per query.
+   */
+  owed: (() => void)[] | null;
 }
 
 /** Lower bounds of the frames data was read at, by query hash: of the cached data and of a fetch in flight. */
 interface Floors {
   done?: FramePosition | null;
+  /** Set while a fetch runs (null until it is known, e.g. while it waits for the ack). */
   inflight?: FramePosition | null;
 }
 
@@ -132,7 +139,7 @@ export class LiveQueryRegistry {
     const key = hashKey(registration.queryKey);
     let entry = this.#entries.get(key);
     if (entry === undefined) {
-      entry = { registration, refs: 0 };
+      entry = { registration, refs: 0, owed: null };
       this.#entries.set(key, entry);
       this.#pendingRemove.delete(key);
       this.#pendingAdd.add(key);
@@ -162,6 +169,7 @@ export class LiveQueryRegistry {
    */
   async beginFetch(queryKey: QueryKey): Promise<FramePosition | null> {
     const key = hashKey(queryKey);
+    this.#floorsOf(key).inflight = null;
     if (!this.#acknowledged && this.#stop !== null) {
       this.#waiting.add(key);
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -177,9 +185,27 @@ export class LiveQueryRegistry {
     return floor;
   }
 
-  /** Call when a live query's fetch succeeded, with what {@link beginFetch} returned. */
-  completeFetch(queryKey: QueryKey, floor: FramePosition | null): void {
-    this.#floorsOf(hashKey(queryKey)).done = floor;
+  /**
+   * Call when a live query's fetch settled: with what {@link beginFetch} returned on success,
+   * `undefined` on failure. A refetch owed to an event that arrived meanwhile starts now.
+   */
+  completeFetch(queryKey: QueryKey, floor: FramePosition | null | undefined): void {
+    const key = hashKey(queryKey);
+    const floors = this.#floorsOf(key);
+    if (floor !== undefined) floors.done = floor;
+    delete floors.inflight;
+    const entry = this.#entries.get(key);
+    const owed = entry?.owed;
+    if (entry === undefined || owed === null || owed === undefined) return;
+    entry.owed = null;
+    // After the settling fetch has handed its data to react-query, not inside its query function.
+    setTimeout(() => {
+      void this.#options.queryClient
+        .invalidateQueries({ queryKey: entry.registration.queryKey, exact: true }, { cancelRefetch: false })
+        .finally(() => {
+          for (const done of owed) done();
+        });
+    }, 0);
   }
 
   #floorsOf(key: string): Floors {
@@ -200,6 +226,11 @@ export class LiveQueryRegistry {
     if (floors === undefined) return null;
     if (floors.done !== undefined) return floors.done;
     return floors.inflight ?? null;
+  }
+
+  /** `undefined` when no fetch runs; otherwise what it will reflect (null: not known yet). */
+  #inflightFloor(key: string): FramePosition | null | undefined {
+    return this.#floors.get(key)?.inflight;
   }
 
   /** Refetches every mounted live query, e.g. after the server reported a generation change. */
@@ -357,33 +388,48 @@ export class LiveQueryRegistry {
   #apply(batch: Batch): void {
     const { queryClient, log } = this.#options;
     const refetch: Entry[] = [];
+    const owe: Entry[] = [];
     const skipped: Entry[] = [];
+    const isChange = batch.reason === undefined && batch.position !== null;
     for (const key of batch.keys) {
       const entry = this.#entries.get(key);
       if (entry === undefined) continue;
-      const floor = this.#dataFloor(key);
-      const upToDate =
-        batch.reason === undefined &&
-        batch.position !== null &&
+      const covers = (floor: FramePosition | null | undefined) =>
+        isChange &&
         floor !== null &&
-        isAtOrPast(floor, batch.position);
-      (upToDate ? skipped : refetch).push(entry);
+        floor !== undefined &&
+        isAtOrPast(floor, batch.position as FramePosition);
+      const inflight = this.#inflightFloor(key);
+      if (covers(this.#floors.get(key)?.done) || covers(inflight)) skipped.push(entry);
+      else if (inflight !== undefined) owe.push(entry);
+      else refetch.push(entry);
     }
-    if (refetch.length === 0 && skipped.length === 0) return;
+    const refetched = [...refetch, ...owe];
+    if (refetched.length === 0 && skipped.length === 0) return;
     const id = log.add({
       receivedAt: batch.receivedAt,
       position: batch.position,
       tables: [...batch.tables].sort(),
-      refetched: refetch.map((e) => e.registration.path),
+      refetched: refetched.map((e) => e.registration.path),
       skipped: skipped.map((e) => e.registration.path),
-      durationMs: refetch.length === 0 ? 0 : null,
+      durationMs: refetched.length === 0 ? 0 : null,
       ...(batch.reason === undefined ? {} : { reason: batch.reason }),
     });
-    if (refetch.length === 0) return;
+    if (refetched.length === 0) return;
     const started = performance.now();
-    const settled = refetch.map((entry) =>
-      queryClient.invalidateQueries({ queryKey: entry.registration.queryKey, exact: true }),
+    const settled: Promise<void>[] = refetch.map((entry) =>
+      queryClient.invalidateQueries(
+        { queryKey: entry.registration.queryKey, exact: true },
+        { cancelRefetch: false },
+      ),
     );
+    for (const entry of owe) {
+      settled.push(
+        new Promise<void>((resolve) => {
+          entry.owed = [...(entry.owed ?? []), resolve];
+        }),
+      );
+    }
     void Promise.allSettled(settled).then(() => {
       log.update(id, { durationMs: Math.round((performance.now() - started) * 10) / 10 });
     });
