@@ -507,6 +507,8 @@ export class Connection implements Disposable {
       );
     }
     const extension = this.#extension;
+    // A query_only connection never writes: buffering nothing keeps its per-statement hook cheap.
+    if (this.readOnly) extension.setCapture(false);
     this.onClose(() => extension[Symbol.dispose]());
   }
 
