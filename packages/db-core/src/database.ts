@@ -28,6 +28,8 @@ import { type OpenOptions, type ReplicaOpenOptions, validateOpenOptions } from '
 import type { FramePosition } from './position.ts';
 import type { LocalConnections } from './read-connection-pool.ts';
 import { type ReadSet, ReadSetAnalyzer } from './read-set.ts';
+import type { CompactReport } from './replica/protocol.ts';
+import type { FreezeOptions, ReplicaDriver, RetentionPolicy } from './replica/replica-driver.ts';
 import type { BindParams, Row } from './values.ts';
 
 /**
@@ -166,6 +168,62 @@ export class Database implements AsyncDisposable {
     return driver.installChangeLog();
   }
 
+  /**
+   * Replica mode: drops change-log rows on the primary beyond the retention (age and/or row
+   * count), never a row a live replica cursor still needs, never the newest row. Run it
+   * periodically from one server. Local mode has no log: NOT_SUPPORTED. After `freeze`: FROZEN.
+   * @example if (db.mode === 'replica') await db.compactChangeLog({ maxAgeMs: 3_600_000, maxRows: 100_000 });
+   */
+  async compactChangeLog(policy: RetentionPolicy = {}): Promise<CompactReport> {
+    this.#assertOpen();
+    checkRetention(policy);
+    return this.#replica('compactChangeLog').compactChangeLog(policy);
+  }
+
+  /**
+   * Replica mode: turns the replica into a standalone local database (disaster recovery when the
+   * primary is gone): a final sync if the primary answers, a consistent copy (in place, or at
+   * `path`), then local connections on it. Afterwards writes commit locally, the change stream
+   * continues with native capture under a new generation (one `refetch-all` marks the switch),
+   * and `sync`, `installChangeLog`, `compactChangeLog` and a second `freeze` fail with FROZEN.
+   * Local mode: NOT_SUPPORTED (it is a local database already).
+   * @example const position = await db.freeze(); // position.frame === 0, a fresh generation
+   */
+  async freeze(options: FreezeOptions = {}): Promise<FramePosition> {
+    this.#assertOpen();
+    return this.#replica('freeze').freeze(options);
+  }
+
+  /** True once `freeze` turned this replica into a local database (always false in local mode). */
+  get frozen(): boolean {
+    return this.#driver.mode === 'replica' && (this.#driver as ReplicaDriver).frozen;
+  }
+
+  /**
+   * The position the newest write made through this database reached; null before the first.
+   * Replica mode: the primary's frame for the write (hand it to other servers as `minFrame`).
+   * Local mode (and frozen): the local commit counter position of the newest write.
+   * @example const w = db.maxWriteReplicationIndex(); if (w) await other.waitForFrame(w, { timeoutMs: 2000 });
+   */
+  maxWriteReplicationIndex(): FramePosition | null {
+    this.#assertOpen();
+    if (this.#driver.mode === 'replica') return (this.#driver as ReplicaDriver).maxWriteReplicationIndex();
+    const position = this.#driver.position();
+    // The local frame counts commits made through this driver, so frame 0 means "no write yet".
+    return position.frame === 0 ? null : position;
+  }
+
+  /**
+   * The frame local reads see now (`position().frame`): replica mode the replicated frame of the
+   * current generation, local mode (and frozen) the local commit counter. Compare frames only
+   * together with `position().generation`.
+   * @example db.replicationIndex() // 42
+   */
+  replicationIndex(): number {
+    this.#assertOpen();
+    return this.#driver.position().frame;
+  }
+
   /** @example const r = await db.waitForFrame(minFrame, { timeoutMs: 2000 }); if (r.status !== 'reached') ... */
   waitForFrame(target: FramePosition, options: { timeoutMs: number }): Promise<WaitForFrameResult> {
     return this.#driver.waitForFrame(target, options);
@@ -284,6 +342,14 @@ export class Database implements AsyncDisposable {
     await this.close();
   }
 
+  /** The replica driver for a replica-only operation; local mode refuses with NOT_SUPPORTED. */
+  #replica(operation: string): ReplicaDriver {
+    if (this.#driver.mode !== 'replica') {
+      throw new DbError('NOT_SUPPORTED', `${operation} needs replica mode; this is a local database`);
+    }
+    return this.#driver as ReplicaDriver;
+  }
+
   #reader(): Connection {
     this.#assertOpen();
     return this.#connections.reader;
@@ -312,6 +378,15 @@ export interface TransactionOptions {
 function checkTimeout(ms: number): void {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) {
     throw new DbError('BAD_PARAMS', `timeoutMs must be a positive number, got ${String(ms)}`);
+  }
+}
+
+function checkRetention(policy: RetentionPolicy): void {
+  for (const key of ['maxAgeMs', 'maxRows'] as const) {
+    const value = policy[key];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
+      throw new DbError('BAD_PARAMS', `${key} must be a non-negative number, got ${String(value)}`);
+    }
   }
 }
 

@@ -32,7 +32,10 @@ export type DbErrorCode =
   /** db-core or libsql-js was called from inside a SQL function or hook (would abort the process). */
   | 'REENTRANT_CALL'
   | 'NOT_SUPPORTED_IN_REPLICA_MODE'
+  /** The operation does not exist in this mode (e.g. `freeze` or `compactChangeLog` on a local database). */
   | 'NOT_SUPPORTED'
+  /** A sync or replica operation on a replica that was frozen into a local database (`freeze`). */
+  | 'FROZEN'
   | 'EXTENSION_NOT_ALLOWED'
   | 'INVALID_OPTIONS'
   | 'TRANSACTION_STATE'

@@ -40,6 +40,8 @@ export type { ConnectionRole, ConnectionSetup, LocalConnections } from './read-c
 export { ReadConnectionPool } from './read-connection-pool.ts';
 export type { ReadSet, RowFilter } from './read-set.ts';
 export { ReadSetAnalyzer } from './read-set.ts';
+export type { CompactReport, InstallReport } from './replica/protocol.ts';
+export type { FreezeOptions, RetentionPolicy } from './replica/replica-driver.ts';
 export type { ParameterInfo } from './sql-text.ts';
 export type { BindParams, Row, SqlValue } from './values.ts';
 export type { VectorDistance } from './vector.ts';

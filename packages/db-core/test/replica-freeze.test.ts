@@ -20,8 +20,8 @@ describe('freeze', () => {
     // The final sync ran before the copy.
     expect(a.all('SELECT v FROM fz ORDER BY id')).toEqual([{ v: 'before' }, { v: 'primary' }]);
     expect(existsSync(`${a.path}-client_wal_index`)).toBe(false);
-    await expect(a.sync()).rejects.toMatchObject({ name: 'DbError', code: 'NOT_SUPPORTED' });
-    await expect(a.installChangeLog()).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
+    await expect(a.sync()).rejects.toMatchObject({ name: 'DbError', code: 'FROZEN' });
+    await expect(a.installChangeLog()).rejects.toMatchObject({ code: 'FROZEN' });
     // Writes go to the local file now, not to the primary.
     const w = await a.run("INSERT INTO fz(v) VALUES ('after')");
     expect(w.position.generation).toBe(position.generation);

@@ -47,7 +47,9 @@ export interface FreezeOptions {
 }
 
 export interface RetentionPolicy {
+  /** Log rows older than this may go (age is known per compaction run, so it is coarse). */
   readonly maxAgeMs?: number;
+  /** At most this many newest log rows are kept. */
   readonly maxRows?: number;
 }
 
@@ -334,7 +336,7 @@ export class ReplicaDriver implements Driver {
   /**
    * Turns the replica into a standalone local database: a consistent copy (VACUUM INTO) after a
    * final sync, the worker stopped, the copy reopened locally. Afterwards writes work locally,
-   * the change stream continues from the log triggers, and `sync()` fails with NOT_SUPPORTED.
+   * the change stream continues from the log triggers, and `sync()` fails with FROZEN.
    */
   freeze(options: FreezeOptions = {}): Promise<FramePosition> {
     return this.#writes.runExclusive(async () => {
@@ -469,10 +471,7 @@ export class ReplicaDriver implements Driver {
 }
 
 function frozenError(what: string): DbError {
-  return new DbError(
-    'NOT_SUPPORTED',
-    `${what} is not possible: this replica was frozen into a local database`,
-  );
+  return new DbError('FROZEN', `${what} is not possible: this replica was frozen into a local database`);
 }
 
 function expandChanges(columnar: ColumnarChanges): TableChange[] {
