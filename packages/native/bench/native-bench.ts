@@ -4,11 +4,13 @@
 //
 // Overheads are computed from process CPU time (user + system), not wall time: the machines this
 // runs on are shared (2 cores, load often > 4), and wall time then measures the neighbours.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { attachExtension, type LibsqlDatabase, loadLibsql } from '../src/index.ts';
+import { addonPath, attachExtension, type LibsqlDatabase, loadLibsql } from '../src/index.ts';
 
 const ROWS = 100_000;
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 11);
@@ -166,9 +168,55 @@ console.log(`@liveframe/native bench: median of ${REPEATS} interleaved runs (Nod
 for (const r of rows)
   console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  '));
 
+// Instruction counts of the same workload in bare child processes under valgrind (callgrind),
+// immune to machine load: when available they are the headline overhead figures, CPU-time medians
+// are kept as *_cpu_pct. Takes several minutes; BENCH_ICOUNT=0 skips it.
+function instructions(mode: InsertMode, rows: number): number {
+  const child = fileURLToPath(new URL('./insert-workload.cjs', import.meta.url));
+  const libsql = createRequire(import.meta.url).resolve('libsql');
+  const run = spawnSync(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--callgrind-out-file=/dev/null',
+      process.execPath,
+      child,
+      mode,
+      String(rows),
+      addonPath(),
+      libsql,
+    ],
+    { encoding: 'utf8' },
+  );
+  const match = /Collected : (\d+)/.exec(run.stderr);
+  if (run.status !== 0 || match?.[1] === undefined)
+    throw new Error(`valgrind failed: ${run.stderr.slice(-500)}`);
+  return Number(match[1]);
+}
+
+let icount: Record<string, number> = {};
+const valgrindAvailable = spawnSync('valgrind', ['--version']).status === 0;
+if (process.env.BENCH_ICOUNT !== '0' && valgrindAvailable) {
+  const rowsForCount = 20_000;
+  const base = instructions('none', 0);
+  const work = instructions('none', rowsForCount) - base;
+  const batchedExtra = instructions('batched', rowsForCount) - base - work;
+  const perEventExtra = instructions('per-event', rowsForCount) - base - work;
+  icount = {
+    hook_overhead_icount_pct: Math.round((batchedExtra / work) * 1000) / 10,
+    hook_per_event_overhead_icount_pct: Math.round((perEventExtra / work) * 1000) / 10,
+    insert_instructions_per_row: Math.round(work / rowsForCount),
+  };
+  console.log(`instruction counts (${rowsForCount} inserts, valgrind):`, icount);
+}
+
 const results = {
-  hook_overhead_pct: pct(batched),
-  hook_per_event_overhead_pct: pct(perEvent),
+  hook_overhead_pct: icount.hook_overhead_icount_pct ?? pct(batched),
+  hook_per_event_overhead_pct: icount.hook_per_event_overhead_icount_pct ?? pct(perEvent),
+  overhead_method: icount.hook_overhead_icount_pct === undefined ? 'cpu-time median' : 'instruction count',
+  ...icount,
+  hook_overhead_cpu_pct: pct(batched),
+  hook_per_event_overhead_cpu_pct: pct(perEvent),
   udf_calls_per_sec: Math.round(us),
   insert_100k_none_cpu_ms: Math.round(none * 10) / 10,
   insert_100k_batched_cpu_ms: Math.round(batched * 10) / 10,

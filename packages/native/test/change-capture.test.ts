@@ -146,6 +146,19 @@ describe('change capture', () => {
     ]);
   });
 
+  it('judges a failed cached statement correctly when the same statement runs again', () => {
+    using dir = new TempDir();
+    using t = new TestDb(dir.file('a.db'));
+    t.db.exec('CREATE TABLE u(id INTEGER PRIMARY KEY, k UNIQUE); INSERT INTO u VALUES (1, 3)');
+    t.take();
+    const insertTwo = t.db.prepare('INSERT INTO u(id, k) VALUES (?, ?), (?, ?)');
+    t.db.exec('BEGIN');
+    expect(() => insertTwo.run(10, 10, 11, 3)).toThrow(/UNIQUE/);
+    insertTwo.run(12, 12, 13, 13);
+    t.db.exec('COMMIT');
+    expect(events(t.take()).map((e) => e.rowid)).toEqual([12, 13]);
+  });
+
   it('keeps events written by INSTEAD OF triggers and by partially read RETURNING statements', () => {
     using dir = new TempDir();
     using t = new TestDb(dir.file('a.db'));

@@ -239,20 +239,42 @@ void RecordWithoutRowidWrites(ConnState* s, sqlite3_stmt* stmt, const char* sql)
   for (auto& t : it->second) PushEvent(s, t.op, t.db.c_str(), t.table.c_str(), NAN);
 }
 
-ActiveStatement* FindActive(ConnState* s, void* stmt) {
-  for (auto& a : s->active) {
-    if (a.stmt == stmt) return &a;
+// True while `stmt` (possibly finalized since) is mid-execution. Only walked in the rare
+// suspicious case below, and never dereferences a statement SQLite no longer lists.
+bool StatementStillRunning(ConnState* s, void* stmt, void* starting) {
+  if (stmt == starting) return false;  // it was reset and is starting over
+  for (sqlite3_stmt* p = sqlite3_next_stmt(s->db, nullptr); p != nullptr; p = sqlite3_next_stmt(s->db, p)) {
+    if (p == stmt) return sqlite3_stmt_busy(p) != 0;
   }
-  return nullptr;
+  return false;
+}
+
+// A statement that fails inside an open transaction is undone through the statement journal
+// without any hook: its rows fired the update hook (a foreign key checked at statement end, a
+// UNIQUE clash on the 3rd row of a multi-row INSERT) but are gone. SQLite adds a statement's
+// changes to total_changes only when it succeeds, so "events but no new changes" identifies it.
+// Judged when the next statement starts (COMMIT included), which costs one counter read per
+// statement; a profile hook would cost two clock reads per statement.
+void JudgePreviousStatement(ConnState* s, void* starting) {
+  LastStatement last = s->lastStatement;
+  s->lastStatement.valid = false;
+  if (!last.valid || last.triggers || s->pending.size() <= last.mark) return;
+  // With triggers, 0 changes is also what a successful INSTEAD OF trigger reports: keep those
+  // events (a harmless over-report if the statement in fact failed).
+  if (sqlite3_total_changes64(s->db) != last.totalChanges || sqlite3_get_autocommit(s->db)) return;
+  if (StatementStillRunning(s, last.stmt, starting)) return;
+  s->pending.truncate(last.mark);
+  s->lastTablePtr = nullptr;
 }
 
 // Statement start (SQLITE_TRACE_STMT).
 void OnStatementStart(ConnState* s, void* P, const char* sql) {
   if (sql[0] == '-' && sql[1] == '-') {
     // A trigger program (or a nested statement) started inside statement P.
-    if (auto* a = FindActive(s, P)) a->triggers = true;
+    if (s->lastStatement.valid && s->lastStatement.stmt == P) s->lastStatement.triggers = true;
     return;
   }
+  if (s->capture) JudgePreviousStatement(s, P);
   if (s->hasCommitting) FinalizeCommitIfDone(s);
   if (sqlite3_get_autocommit(s->db)) {
     // No transaction is open, so no savepoint and no pending event can be alive.
@@ -267,37 +289,11 @@ void OnStatementStart(ConnState* s, void* P, const char* sql) {
   while (*first == ' ' || *first == '\t' || *first == '\n' || *first == '\r') first++;
   char c = static_cast<char>(*first | 0x20);
   if (c == 's' || c == 'r' || *first == '/' || *first == '-') HandleSavepointStatement(s, sql);
-  if (auto* a = FindActive(s, P)) {
-    *a = ActiveStatement{P, s->pending.size(), false};
-  } else {
-    s->active.push_back(ActiveStatement{P, s->pending.size(), false});
-  }
-  if (s->capture && s->rowidInfo && (s->rowidInfo->anyWithoutRowid || !s->rowidInfo->unknown.empty())) {
+  if (!s->capture) return;
+  s->lastStatement = LastStatement{P, s->pending.size(), sqlite3_total_changes64(s->db), false, true};
+  if (s->rowidInfo && (s->rowidInfo->anyWithoutRowid || !s->rowidInfo->unknown.empty())) {
     RecordWithoutRowidWrites(s, static_cast<sqlite3_stmt*>(P), sql);
   }
-}
-
-// Statement end (SQLITE_TRACE_PROFILE fires when a statement halts, or is reset before halting).
-// A statement that fails inside an open transaction is undone through the statement journal
-// without any hook: its rows fired the update hook (an AFTER trigger's RAISE(ABORT), a foreign
-// key checked at statement end, a UNIQUE clash on the 5th row of a multi-row INSERT) but are
-// gone. SQLite records 0 changes for such a statement, which is how we recognise it.
-void OnStatementEnd(ConnState* s, void* P) {
-  ActiveStatement* a = FindActive(s, P);
-  if (a == nullptr) return;
-  ActiveStatement done = *a;
-  *a = s->active.back();
-  s->active.pop_back();
-  if (!s->capture || done.triggers || s->pending.size() <= done.mark) return;
-  auto* stmt = static_cast<sqlite3_stmt*>(P);
-  // Still running (reset before completion: changes not yet counted) or a transaction that
-  // already ended (commit/rollback hooks did the work): nothing to decide here.
-  if (sqlite3_stmt_busy(stmt) || sqlite3_get_autocommit(s->db) || sqlite3_stmt_readonly(stmt)) return;
-  // With triggers involved, 0 changes is also what a successful INSTEAD OF trigger reports, so
-  // those keep their events (a harmless over-report when they actually failed).
-  if (sqlite3_changes64(s->db) != 0) return;
-  s->pending.truncate(done.mark);
-  s->lastTablePtr = nullptr;
 }
 
 int OnTrace(unsigned type, void* p, void* P, void* X) {
@@ -308,8 +304,6 @@ int OnTrace(unsigned type, void* p, void* P, void* X) {
   if (type == SQLITE_TRACE_STMT) {
     const char* sql = static_cast<const char*>(X);
     if (sql != nullptr) OnStatementStart(s, P, sql);
-  } else if (type == SQLITE_TRACE_PROFILE) {
-    OnStatementEnd(s, P);
   }
   return 0;
 }
@@ -366,7 +360,7 @@ void InstallCaptureHooks(ConnState* s) {
   sqlite3_commit_hook(s->db, OnCommit, s);
   sqlite3_rollback_hook(s->db, OnRollback, s);
   sqlite3_wal_hook(s->db, OnWal, s);
-  sqlite3_trace_v2(s->db, SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE, OnTrace, s);
+  sqlite3_trace_v2(s->db, SQLITE_TRACE_STMT, OnTrace, s);
   sqlite3_set_authorizer(s->db, OnAuthorize, s);
 }
 

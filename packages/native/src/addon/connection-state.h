@@ -41,11 +41,13 @@ struct CommitBatch {
   ChangeColumns changes;
 };
 
-// A statement between its start and end trace events, with the pending-event count at its start.
-struct ActiveStatement {
-  void* stmt;
-  size_t mark;
-  bool triggers;  // a trigger program ran inside it
+// The most recently started statement, judged when the next one starts.
+struct LastStatement {
+  void* stmt = nullptr;
+  size_t mark = 0;              // pending events when it started
+  int64_t totalChanges = 0;     // sqlite3_total_changes64 when it started
+  bool triggers = false;        // a trigger program ran inside it
+  bool valid = false;
 };
 
 struct Savepoint {
@@ -85,7 +87,7 @@ struct ConnState {
   const char* lastTablePtr = nullptr;
   uint32_t lastTableIndex = 0;
   std::vector<Savepoint> savepoints;
-  std::vector<ActiveStatement> active;
+  LastStatement lastStatement;
   int64_t lastWalSize = 0;
   int autoCheckpoint = 1000;
   std::shared_ptr<RowidInfo> rowidInfo;
