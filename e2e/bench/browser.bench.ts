@@ -4,6 +4,7 @@
  *
  *   npm run bench -w @liveframe/e2e              # replica mode: sqld + two servers
  *   npm run bench -w @liveframe/e2e -- --local   # one local server (A and B are the same)
+ *   ... -- --sync-interval-ms 100                # replica polling interval (default 25)
  *
  * Figures go to bench/results/web.json (flat), with a same-run baseline for the ratio.
  */
@@ -24,8 +25,11 @@ const { values } = parseArgs({
     samples: { type: 'string', default: '40' },
     'load-rate': { type: 'string', default: '20' },
     'load-seconds': { type: 'string', default: '10' },
+    // The replica polling interval of the servers; 25 ms is what `npm run start:cluster` uses.
+    'sync-interval-ms': { type: 'string', default: '25' },
   },
 });
+const SYNC_INTERVAL_MS = values['sync-interval-ms'];
 const SAMPLES = Number(values.samples);
 const LOAD_RATE = Number(values['load-rate']);
 const LOAD_SECONDS = Number(values['load-seconds']);
@@ -39,21 +43,45 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const round = (value: number) => Math.round(value * 10) / 10;
 
+interface UpdateTimings {
+  /** Write sent → row in the DOM. */
+  readonly total: number[];
+  /** Write sent → the invalidation event reached the page (server side: write, sync, match, push). */
+  readonly event: number[];
+  /** Event received → all its refetches settled (the client's round trip for fresh data). */
+  readonly refetch: number[];
+}
+
 /** Write through `writeUrl`, time until `dashboard` shows the row; one write at a time. */
 async function updateLatencies(
   dashboard: DashboardPage,
   writeUrl: string,
   samples: number,
-): Promise<number[]> {
-  const latencies: number[] = [];
+): Promise<UpdateTimings> {
+  const total: number[] = [];
+  const event: number[] = [];
+  const refetch: number[] = [];
   for (let i = 0; i < samples + 3; i++) {
+    // Start from a quiet page: a refetch still running (or owed) for an earlier write could pick
+    // up this write by luck and make the figure look better than the live path is.
+    await dashboard.page.waitForFunction('window.__liveframe.queryClient.isFetching() === 0');
     const { shown } = await watchNextRow(dashboard.page, await newestRowId(dashboard.page));
     const started = wallClockMs();
-    await writeOrder(writeUrl, 1 + (i % 20), 1 + (i % 10));
+    const write = await writeOrder(writeUrl, 1 + (i % 20), 1 + (i % 10));
     const latency = (await shown) - started;
-    if (i >= 3) latencies.push(latency); // the first writes warm up caches and JIT
+    // The change set that carried this write: the oldest logged one at or past its frame.
+    const frame = Number(write.frame.slice(write.frame.lastIndexOf(':') + 1));
+    await dashboard.page.waitForFunction('window.__liveframe.queryClient.isFetching() === 0');
+    const record = (await dashboard.page.evaluate(
+      `window.__liveframe.log.getSnapshot().filter((r) => r.position !== null && r.position.frame >= ${frame}).at(-1) ?? null`,
+    )) as { receivedAt: number; durationMs: number | null } | null;
+    if (i < 3) continue; // the first writes warm up caches and JIT
+    total.push(latency);
+    if (record !== null) event.push(record.receivedAt - started);
+    if (record?.durationMs !== null && record?.durationMs !== undefined) refetch.push(record.durationMs);
   }
-  return latencies.sort((a, b) => a - b);
+  const sorted = (values: number[]) => values.sort((a, b) => a - b);
+  return { total: sorted(total), event: sorted(event), refetch: sorted(refetch) };
 }
 
 /** Writes at `rate`/s for `seconds` through `writeUrl`; returns how many were acknowledged. */
@@ -80,6 +108,8 @@ interface LogTotals {
 
 async function main(): Promise<void> {
   await buildWeb();
+  // The server processes inherit the environment; main.ts reads this variable.
+  process.env.LIVEFRAME_SYNC_INTERVAL_MS = SYNC_INTERVAL_MS;
   const mode = values.local ? 'local' : 'replica';
   await using cluster = await startCluster({ servers: values.local ? 1 : 2, mode });
   await using browser = await launchBrowser();
@@ -93,12 +123,13 @@ async function main(): Promise<void> {
     await dashboard.waitUntilLive();
     return dashboard;
   };
-  const onA = await open(cluster.pageFor(serverA));
-  const onB = await open(cluster.pageFor(serverB));
-
+  // One page at a time, so the two phases do not load the servers for each other.
   // Baseline: the browser is on the server that takes the write.
+  const onA = await open(cluster.pageFor(serverA));
   const sameServer = await updateLatencies(onA, serverA.url, SAMPLES);
+  await onA.page.context().close();
   // The figure: written through A, shown by a browser on B.
+  const onB = await open(cluster.pageFor(serverB));
   const crossServer = await updateLatencies(onB, serverA.url, SAMPLES);
 
   const totals = () => onB.page.evaluate('({ ...window.__liveframe.log.totals })') as Promise<LogTotals>;
@@ -113,20 +144,29 @@ async function main(): Promise<void> {
     'window.__liveframe.registry.getStatus().liveQueries',
   )) as number;
 
+  const load = (await import('node:os')).loadavg()[0] ?? 0;
   const results = {
     mode,
     samples: SAMPLES,
-    browser_update_p50_ms: round(percentile(crossServer, 50)),
-    browser_update_p95_ms: round(percentile(crossServer, 95)),
-    browser_update_same_server_p50_ms: round(percentile(sameServer, 50)),
-    browser_update_same_server_p95_ms: round(percentile(sameServer, 95)),
-    browser_update_p50_ratio_vs_same_server: round(percentile(crossServer, 50) / percentile(sameServer, 50)),
+    server_sync_interval_ms: Number(SYNC_INTERVAL_MS),
+    browser_update_p50_ms: round(percentile(crossServer.total, 50)),
+    browser_update_p95_ms: round(percentile(crossServer.total, 95)),
+    browser_event_p50_ms: round(percentile(crossServer.event, 50)),
+    browser_refetch_p50_ms: round(percentile(crossServer.refetch, 50)),
+    browser_update_same_server_p50_ms: round(percentile(sameServer.total, 50)),
+    browser_update_same_server_p95_ms: round(percentile(sameServer.total, 95)),
+    browser_event_same_server_p50_ms: round(percentile(sameServer.event, 50)),
+    browser_refetch_same_server_p50_ms: round(percentile(sameServer.refetch, 50)),
+    browser_update_p50_ratio_vs_same_server: round(
+      percentile(crossServer.total, 50) / percentile(sameServer.total, 50),
+    ),
     load_rate_per_s: LOAD_RATE,
     load_writes: writes + 1,
     live_queries_on_page: liveQueries,
     change_sets_seen: after.changeSets - before.changeSets,
     refetches_per_write: Math.round((refetches / (writes + 1)) * 100) / 100,
     skipped_per_write: Math.round(((after.skipped - before.skipped) / (writes + 1)) * 100) / 100,
+    machine_load_avg_1m: round(load),
   };
 
   const rows: [string, string, string, string][] = [
@@ -136,6 +176,18 @@ async function main(): Promise<void> {
       String(results.browser_update_p50_ms),
       String(results.browser_update_same_server_p50_ms),
       `${results.browser_update_p50_ratio_vs_same_server}x`,
+    ],
+    [
+      'write → event in page p50 ms',
+      String(results.browser_event_p50_ms),
+      String(results.browser_event_same_server_p50_ms),
+      `${round(results.browser_event_p50_ms / results.browser_event_same_server_p50_ms)}x`,
+    ],
+    [
+      'event → refetches settled p50 ms',
+      String(results.browser_refetch_p50_ms),
+      String(results.browser_refetch_same_server_p50_ms),
+      `${round(results.browser_refetch_p50_ms / results.browser_refetch_same_server_p50_ms)}x`,
     ],
     [
       'browser update p95 ms',
@@ -152,6 +204,7 @@ async function main(): Promise<void> {
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
+  console.log(`(machine load average over the last minute: ${results.machine_load_avg_1m})`);
   await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwrote ${RESULTS}`);
 }
