@@ -34,6 +34,14 @@ export type DbErrorCode =
   | 'NOT_SUPPORTED_IN_REPLICA_MODE'
   /** The operation does not exist in this mode (e.g. `freeze` or `compactChangeLog` on a local database). */
   | 'NOT_SUPPORTED'
+  /**
+   * Replica mode: the primary could not be reached (refused connection, handshake timeout,
+   * network error, primary answering Unavailable) for a sync or a delegated write. Reads keep
+   * working from the local replica.
+   */
+  | 'PRIMARY_UNAVAILABLE'
+  /** Replica mode: the worker thread that owns the replica crashed or exited; every pending and later replica request fails with it. */
+  | 'WORKER_EXITED'
   /** A sync or replica operation on a replica that was frozen into a local database (`freeze`). */
   | 'FROZEN'
   | 'EXTENSION_NOT_ALLOWED'

@@ -57,3 +57,26 @@ describe('Database replica capabilities', () => {
     await expect(db.freeze()).rejects.toMatchObject({ code: 'FROZEN' });
   });
 });
+
+describe('Database replica errors', () => {
+  it('an unreachable primary fails open and writes with PRIMARY_UNAVAILABLE', async () => {
+    using dir = tempDir();
+    let url: string;
+    {
+      await using sqld = await startSqld();
+      url = sqld.url;
+      await using db = await openDatabase({ mode: 'replica', path: dir.file('a.db'), syncUrl: url });
+      await db.exec('CREATE TABLE pu(x)');
+      await sqld.kill();
+      await expect(db.run('INSERT INTO pu VALUES (1)')).rejects.toMatchObject({
+        name: 'DbError',
+        code: 'PRIMARY_UNAVAILABLE',
+      });
+      await expect(db.sync()).rejects.toMatchObject({ code: 'PRIMARY_UNAVAILABLE' });
+      expect(db.all('SELECT count(*) AS n FROM pu')).toEqual([{ n: 0 }]);
+    }
+    await expect(
+      openDatabase({ mode: 'replica', path: dir.file('b.db'), syncUrl: url }),
+    ).rejects.toMatchObject({ name: 'DbError', code: 'PRIMARY_UNAVAILABLE' });
+  });
+});

@@ -92,9 +92,9 @@ describe('primary generations and failures', () => {
     expect(result.status).toBe('timeout');
     const error = await a.run('CREATE TABLE down(x)').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DbError);
-    expect((error as DbError).code).toBe('IO_ERROR');
-    expect(a.lastSyncError?.code).toBe('IO_ERROR');
-    await expect(a.sync()).rejects.toMatchObject({ name: 'DbError', code: 'IO_ERROR' });
+    expect((error as DbError).code).toBe('PRIMARY_UNAVAILABLE');
+    expect(a.lastSyncError?.code).toBe('PRIMARY_UNAVAILABLE');
+    await expect(a.sync()).rejects.toMatchObject({ name: 'DbError', code: 'PRIMARY_UNAVAILABLE' });
   });
 
   it('a crashed worker rejects pending and later requests with a typed error; close does not hang', async () => {
@@ -108,9 +108,9 @@ describe('primary generations and failures', () => {
       { timeoutMs: 30_000 },
     );
     a.debugCrashWorker();
-    await expect(waiting).rejects.toMatchObject({ name: 'DbError', code: 'CLOSED' });
-    await expect(a.run('INSERT INTO crash DEFAULT VALUES')).rejects.toMatchObject({ code: 'CLOSED' });
-    await expect(a.sync()).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(waiting).rejects.toMatchObject({ name: 'DbError', code: 'WORKER_EXITED' });
+    await expect(a.run('INSERT INTO crash DEFAULT VALUES')).rejects.toMatchObject({ code: 'WORKER_EXITED' });
+    await expect(a.sync()).rejects.toMatchObject({ code: 'WORKER_EXITED' });
     // Local reads still work: the file is intact.
     expect(a.all('SELECT count(*) AS n FROM crash')).toEqual([{ n: 0 }]);
     await a.close();

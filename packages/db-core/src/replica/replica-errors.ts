@@ -50,7 +50,7 @@ export function replicaErrorToDbError(error: unknown, sql?: string): DbError {
     const status = delegated[1] ?? '';
     const text = delegated[2] ?? message;
     if (status === 'Unavailable' || status === 'DeadlineExceeded' || status === 'Unknown') {
-      return new DbError('IO_ERROR', `primary unavailable: ${text}`, { sql, cause: error });
+      return new DbError('PRIMARY_UNAVAILABLE', `primary unavailable: ${text}`, { sql, cause: error });
     }
     const code: DbErrorCode = /constraint failed/i.test(text) ? 'CONSTRAINT' : 'SQL_ERROR';
     return new DbError(code, text, {
@@ -62,8 +62,9 @@ export function replicaErrorToDbError(error: unknown, sql?: string): DbError {
   if (/Sqlite3SyntaxError|Sqlite3ParserError|SqlParse/.test(message)) {
     return new DbError('SQL_ERROR', message, { sql, cause: error, sqliteCode: 'SQLITE_ERROR' });
   }
-  if (NETWORK.test(message))
-    return new DbError('IO_ERROR', `primary unavailable: ${message}`, { sql, cause: error });
+  if (NETWORK.test(message)) {
+    return new DbError('PRIMARY_UNAVAILABLE', `primary unavailable: ${message}`, { sql, cause: error });
+  }
   return toDbError(error, sql);
 }
 

@@ -25,7 +25,7 @@ export interface WorkerClientOptions extends WorkerOptions {
 
 /**
  * Main-thread end of the replica worker: typed requests with ids, one reply each. If the worker
- * dies, every pending request rejects with DbError CLOSED (nothing waits forever), and so does
+ * dies, every pending request rejects with DbError WORKER_EXITED (nothing waits forever), and so does
  * every later one.
  */
 export class ReplicaWorkerClient {
@@ -33,6 +33,7 @@ export class ReplicaWorkerClient {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #dead: DbError | undefined;
+  #closing = false;
   #exited: Promise<void>;
   onAdvance: (event: AdvanceEvent) => void = () => {};
   onSyncError: (error: DbError) => void = () => {};
@@ -50,7 +51,7 @@ export class ReplicaWorkerClient {
     const client = new ReplicaWorkerClient(worker);
     const position = await new Promise<FramePosition>((resolve, reject) => {
       const onExit = (code: number) =>
-        reject(new DbError('IO_ERROR', `replica worker exited during open (code ${code})`));
+        reject(new DbError('WORKER_EXITED', `replica worker exited during open (code ${code})`));
       const onError = (error: Error) =>
         reject(new DbError('INTERNAL', `replica worker failed: ${error.message}`, { cause: error }));
       worker.once('exit', onExit);
@@ -89,10 +90,15 @@ export class ReplicaWorkerClient {
       }
     });
     this.#worker.on('error', (error) => {
-      this.#die(new DbError('CLOSED', `replica worker crashed: ${error.message}`, { cause: error }));
+      this.#die(new DbError('WORKER_EXITED', `replica worker crashed: ${error.message}`, { cause: error }));
     });
     this.#worker.on('exit', (code) => {
-      this.#die(new DbError('CLOSED', `replica worker exited (code ${code})`));
+      // An exit we asked for is a close, not a crash.
+      this.#die(
+        this.#closing
+          ? new DbError('CLOSED', 'the replica is closed')
+          : new DbError('WORKER_EXITED', `replica worker exited (code ${code})`),
+      );
     });
   }
 
@@ -118,6 +124,7 @@ export class ReplicaWorkerClient {
 
   /** Stops by message (terminate() during a libsql call aborts the process), then waits for the exit. */
   async close(): Promise<void> {
+    this.#closing = true;
     if (this.#dead === undefined) {
       try {
         await this.request({ type: 'close' });
