@@ -78,6 +78,18 @@ describe('dashboard on the embedded local server', () => {
     await dashboard.orderRow(id).waitFor({ timeout: DEADLINE_MS });
   });
 
+  it('shows offline while the browser has no network and goes live again after', async () => {
+    const server = cluster.server(0);
+    const dashboard = await pages.openDashboard(cluster.pageFor(server));
+    pages.expectOutageOf(server.port);
+    await dashboard.page.context().setOffline(true);
+    await dashboard.waitForConnection('offline');
+    await dashboard.page.context().setOffline(false);
+    await dashboard.waitForConnection('live');
+    const { id } = await writeOrder(server.url);
+    await dashboard.orderRow(id).waitFor({ timeout: DEADLINE_MS });
+  });
+
   it('renders without console errors and saves a screenshot', async () => {
     const dashboard = await pages.openDashboard(cluster.pageFor(cluster.server(0)));
     await dashboard.page.getByTestId('kpi-revenue-value').waitFor({ timeout: DEADLINE_MS });
