@@ -132,7 +132,7 @@ export class Database implements AsyncDisposable {
   ): Promise<{ value: T; position: FramePosition }> {
     if (options?.timeoutMs !== undefined) {
       checkTimeout(options.timeoutMs);
-      if (!(this.#driver instanceof LocalDriver)) {
+      if (this.#localDriver() === undefined) {
         return Promise.reject(
           notInReplicaMode('transaction deadlines', 'transactions run on the primary, beyond our extension'),
         );
@@ -297,15 +297,17 @@ export class Database implements AsyncDisposable {
   /**
    * Local mode: runs `veto` in the commit hook of every write transaction, before it becomes
    * durable; returning false (or throwing) rolls the transaction back and the write fails with
-   * COMMIT_VETOED. Replica mode: NOT_SUPPORTED_IN_REPLICA_MODE (commits happen on the primary).
+   * COMMIT_VETOED. Replica mode: NOT_SUPPORTED_IN_REPLICA_MODE (commits happen on the primary);
+   * a frozen replica commits locally and supports it.
    * @example db.setCommitVeto((pendingChanges) => pendingChanges <= 10_000);
    */
   setCommitVeto(veto: ((pendingChanges: number) => boolean) | null): void {
     this.#assertOpen();
-    if (!(this.#driver instanceof LocalDriver)) {
+    const local = this.#localDriver();
+    if (local === undefined) {
       throw notInReplicaMode('commit hooks', 'commits happen on the primary, which runs no hooks of ours');
     }
-    this.#driver.writer.requireExtension('setCommitVeto').setCommitVeto(veto);
+    local.writer.requireExtension('setCommitVeto').setCommitVeto(veto);
   }
 
   /**
@@ -340,6 +342,13 @@ export class Database implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** The driver that commits locally: local mode's, or the one a frozen replica became. */
+  #localDriver(): LocalDriver | undefined {
+    if (this.#driver instanceof LocalDriver) return this.#driver;
+    if (this.#driver.mode === 'replica') return (this.#driver as ReplicaDriver).frozenDriver;
+    return undefined;
   }
 
   /** The replica driver for a replica-only operation; local mode refuses with NOT_SUPPORTED. */

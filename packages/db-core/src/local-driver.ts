@@ -36,6 +36,13 @@ export interface LocalDriverOptions {
   readonly capture?: CommitCaptureFactory | false;
   /** Transaction behavior when none is given. IMMEDIATE avoids read-to-write upgrade deadlocks (SQLITE_BUSY). */
   readonly defaultBehavior?: TransactionBehavior;
+  /** Generation id of this driver's frames; default a random UUID made at open. */
+  readonly generation?: string;
+  /**
+   * @internal Publish events into this broadcaster instead of one of its own: a frozen replica
+   * keeps its subscribers' streams across the switch to local mode.
+   */
+  readonly broadcaster?: ChangeBroadcaster;
 }
 
 /**
@@ -51,7 +58,7 @@ export interface LocalDriverOptions {
  */
 export class LocalDriver implements Driver {
   readonly mode = 'local' as const;
-  readonly generation: string = randomUUID();
+  readonly generation: string;
   readonly connections: ReadConnectionPool;
   readonly #writer: Connection;
   readonly #mutex = new AsyncMutex();
@@ -68,7 +75,8 @@ export class LocalDriver implements Driver {
   private constructor(writer: Connection, pool: ReadConnectionPool, options: LocalDriverOptions) {
     this.#writer = writer;
     this.connections = pool;
-    this.#events = new ChangeBroadcaster(() => this.position());
+    this.generation = options.generation ?? randomUUID();
+    this.#events = options.broadcaster ?? new ChangeBroadcaster(() => this.position());
     this.#defaultBehavior = options.defaultBehavior ?? 'immediate';
     this.#dataVersion = this.#pragma('data_version');
     this.#schemaVersion = this.#pragma('schema_version');

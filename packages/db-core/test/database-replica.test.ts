@@ -48,7 +48,8 @@ describe('Database replica capabilities', () => {
     expect(db.frozen).toBe(true);
     expect(db.replicationIndex()).toBe(0);
     const w = await db.run("INSERT INTO fz(v) VALUES ('b')");
-    expect(w.position).toEqual({ generation: frozenAt.generation, frame: 1 });
+    expect(w.position.generation).toBe(frozenAt.generation);
+    expect(w.position.frame).toBeGreaterThan(0);
     expect(db.maxWriteReplicationIndex()).toEqual(w.position);
     expect(db.all('SELECT v FROM fz ORDER BY id').map((r) => r.v)).toEqual(['a', 'b']);
     await expect(db.sync()).rejects.toMatchObject({ code: 'FROZEN' });

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { AsyncMutex } from '../async-mutex.ts';
 import { OPS_BY_CODE } from '../capture/change-log.ts';
-import { ChangeLogReader } from '../capture/change-log-reader.ts';
 import type { CaptureEvent, TableChange } from '../change-set.ts';
 import { ChangeBroadcaster } from '../change-stream.ts';
 import { Connection } from '../connection.ts';
@@ -16,9 +15,9 @@ import type {
   WriteResult,
 } from '../driver.ts';
 import { DbError } from '../errors.ts';
+import { LocalDriver } from '../local-driver.ts';
 import type { FramePosition } from '../position.ts';
 import { type ConnectionSetup, type LocalConnections, ReadConnectionPool } from '../read-connection-pool.ts';
-import { runTransaction } from '../transaction.ts';
 import type { BindParams, Row } from '../values.ts';
 import type { AdvanceEvent, ColumnarChanges, CompactReport, InstallReport } from './protocol.ts';
 import { ReplicaWorkerClient } from './replica-worker-client.ts';
@@ -51,13 +50,6 @@ export interface RetentionPolicy {
   readonly maxAgeMs?: number;
   /** At most this many newest log rows are kept. */
   readonly maxRows?: number;
-}
-
-interface FrozenState {
-  readonly write: Connection;
-  readonly log: ChangeLogReader;
-  readonly generation: string;
-  frame: number;
 }
 
 const WAIT_GRACE_MS = 50;
@@ -93,7 +85,7 @@ export class ReplicaDriver implements Driver {
   #lastWrite: FramePosition | null = null;
   readonly #writes = new AsyncMutex();
   readonly #stream: ChangeBroadcaster;
-  #frozen: FrozenState | undefined;
+  #frozen: LocalDriver | undefined;
   #closed = false;
   #lastSyncError: DbError | undefined;
 
@@ -110,7 +102,7 @@ export class ReplicaDriver implements Driver {
     this.#poolOptions =
       options.statementCacheSize === undefined ? {} : { statementCacheSize: options.statementCacheSize };
     this.#position = position;
-    this.#stream = new ChangeBroadcaster(() => this.#position);
+    this.#stream = new ChangeBroadcaster(() => this.position());
     client.onAdvance = (event) => this.#onAdvance(event);
     client.onSyncError = (error) => {
       this.#lastSyncError = error;
@@ -173,10 +165,7 @@ export class ReplicaDriver implements Driver {
     return this.#writes.runExclusive(async () => {
       this.#assertOpen(sql);
       const frozen = this.#frozen;
-      if (frozen !== undefined) {
-        const result = frozen.write.run(sql, params);
-        return { ...result, position: this.#afterLocalWrite(frozen) };
-      }
+      if (frozen !== undefined) return this.#afterLocalWrite(await frozen.run(sql, params));
       const reply = await this.#worker().request({ type: 'run', sql, params });
       this.#noteWrite(reply.position);
       return {
@@ -191,11 +180,7 @@ export class ReplicaDriver implements Driver {
     return this.#writes.runExclusive(async () => {
       this.#assertOpen(sql);
       const frozen = this.#frozen;
-      if (frozen !== undefined) {
-        frozen.write.exec(sql);
-        this.#pool.invalidateStatements();
-        return this.#afterLocalWrite(frozen);
-      }
+      if (frozen !== undefined) return this.#afterLocalWrite({ position: await frozen.exec(sql) }).position;
       const reply = await this.#worker().request({ type: 'exec', sql });
       this.#noteWrite(reply.position);
       return reply.position;
@@ -209,16 +194,19 @@ export class ReplicaDriver implements Driver {
    */
   transaction<T>(
     fn: (tx: Transaction) => Promise<T>,
-    options: { behavior?: TransactionBehavior } = {},
+    options: { behavior?: TransactionBehavior; timeoutMs?: number } = {},
   ): Promise<{ value: T; position: FramePosition }> {
     return this.#writes.runExclusive(async () => {
       this.#assertOpen();
-      const behavior = options.behavior ?? 'deferred';
       const frozen = this.#frozen;
-      if (frozen !== undefined) {
-        const value = await runTransaction(frozen.write, fn, behavior);
-        return { value, position: this.#afterLocalWrite(frozen) };
+      if (frozen !== undefined) return this.#afterLocalWrite(await frozen.transaction(fn, options));
+      if (options.timeoutMs !== undefined) {
+        throw new DbError(
+          'NOT_SUPPORTED_IN_REPLICA_MODE',
+          'transaction deadlines are not available in replica mode: transactions run on the primary',
+        );
       }
+      const behavior = options.behavior ?? 'deferred';
       const worker = this.#worker();
       // read-only: libSQL has no remote read-only transaction; a deferred one that only reads stays on the primary.
       await worker.request({ type: 'begin', behavior: behavior === 'read-only' ? 'deferred' : behavior });
@@ -246,11 +234,11 @@ export class ReplicaDriver implements Driver {
 
   /** What the local read connections see now. */
   position(): FramePosition {
-    return this.#position;
+    return this.#frozen?.position() ?? this.#position;
   }
 
   replicationIndex(): number {
-    return this.#position.frame;
+    return this.position().frame;
   }
 
   /** The newest error of a background sync (periodic sync, trigger refresh, cursor heartbeat). */
@@ -276,11 +264,11 @@ export class ReplicaDriver implements Driver {
    */
   async waitForFrame(target: FramePosition, options: { timeoutMs: number }): Promise<WaitForFrameResult> {
     this.#assertOpen();
+    if (this.#frozen !== undefined) return this.#frozen.waitForFrame(target, options);
     const current = this.#position;
     if (current.generation === target.generation && current.frame >= target.frame) {
       return { status: 'reached', position: current };
     }
-    if (this.#frozen !== undefined) return { status: 'generation-changed', position: current };
     const timeoutMs = Math.max(0, options.timeoutMs);
     let timer: NodeJS.Timeout | undefined;
     const fallback = new Promise<WaitForFrameResult>((resolve) => {
@@ -335,8 +323,12 @@ export class ReplicaDriver implements Driver {
 
   /**
    * Turns the replica into a standalone local database: a consistent copy (VACUUM INTO) after a
-   * final sync, the worker stopped, the copy reopened locally. Afterwards writes work locally,
-   * the change stream continues from the log triggers, and `sync()` fails with FROZEN.
+   * final sync (skipped when the primary does not answer), the worker stopped, the copy's
+   * change-log triggers and tables dropped, then a LocalDriver on it. From then on this driver
+   * behaves like local mode: writes commit locally through a writer with the same native setup
+   * (extension, functions, limits, authorizer), the change stream continues from native capture
+   * under a new generation (one `refetch-all` marks the switch), and `sync()`,
+   * `installChangeLog()`, `compactChangeLog()` and `freeze()` fail with FROZEN.
    */
   freeze(options: FreezeOptions = {}): Promise<FramePosition> {
     return this.#writes.runExclusive(async () => {
@@ -350,7 +342,13 @@ export class ReplicaDriver implements Driver {
       } catch {
         // Offline: freeze what we have.
       }
-      await worker.request({ type: 'snapshot', path: temp });
+      try {
+        await worker.request({ type: 'snapshot', path: temp });
+        dropChangeLog(temp);
+      } catch (error) {
+        await rm(temp, { force: true });
+        throw error;
+      }
       await worker.close();
       this.#client = undefined;
       // Every connection on the old file goes before the rename: one left open would keep reading the old inode.
@@ -361,19 +359,18 @@ export class ReplicaDriver implements Driver {
         }
       }
       await rename(temp, target);
-      const write = Connection.open(target);
-      write.exec('PRAGMA journal_mode = WAL');
-      this.#pool.attach(new ReadConnectionPool(target, this.#poolOptions));
-      this.#pool.adoptWriter(write);
-      const frozen: FrozenState = {
-        write,
-        log: new ChangeLogReader(write),
-        generation: `frozen:${this.#position.generation}:${randomUUID()}`,
-        frame: 0,
-      };
-      this.#frozen = frozen;
       const previous = this.#position;
-      this.#position = { generation: frozen.generation, frame: 0 };
+      const local = LocalDriver.open({
+        path: target,
+        ...this.#poolOptions,
+        generation: `frozen:${previous.generation}:${randomUUID()}`,
+        broadcaster: this.#stream,
+      });
+      this.#frozen = local;
+      // The facade's setups (functions, limits, authorizer, extensions) reach the new writer and readers.
+      this.#pool.attach(local.connections);
+      this.#position = local.position();
+      this.#lastWrite = null;
       this.#stream.publish({
         type: 'refetch-all',
         position: this.#position,
@@ -381,6 +378,11 @@ export class ReplicaDriver implements Driver {
       });
       return this.#position;
     });
+  }
+
+  /** After `freeze`: the local-mode driver this replica became (the facade routes local-only features to it). */
+  get frozenDriver(): LocalDriver | undefined {
+    return this.#frozen;
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
@@ -392,8 +394,8 @@ export class ReplicaDriver implements Driver {
       this.#stream.close();
       await this.#client?.close();
       this.#client = undefined;
-      this.#pool.close();
-      this.#frozen?.write.close();
+      await this.#frozen?.close();
+      this.#pool.detach();
     });
   }
 
@@ -443,30 +445,31 @@ export class ReplicaDriver implements Driver {
     }
   }
 
-  /** Frozen mode: each local write is one frame; its log rows become one change set. */
-  #afterLocalWrite(frozen: FrozenState): FramePosition {
-    frozen.frame += 1;
-    this.#position = { generation: frozen.generation, frame: frozen.frame };
-    this.#lastWrite = this.#position;
-    const schemaTables = frozen.log.schemaChanges();
-    if (schemaTables !== null) {
-      this.#pool.invalidateStatements();
-      this.#stream.publish({ type: 'schema', position: this.#position, tables: schemaTables });
-    }
-    const result = frozen.log.read();
-    if (result.kind === 'changes' && result.changes !== null) {
-      this.#stream.publish({
-        type: 'changes',
-        changeSet: {
-          generation: frozen.generation,
-          frame: frozen.frame,
-          changes: expandChanges(result.changes),
-        },
-      });
-    } else if (result.kind === 'refetch-all') {
-      this.#stream.publish({ type: 'refetch-all', position: this.#position, reason: result.reason });
-    }
-    return this.#position;
+  /** Frozen mode: the local driver numbers and publishes; this driver remembers the newest write. */
+  #afterLocalWrite<R extends { position: FramePosition }>(result: R): R {
+    this.#lastWrite = result.position;
+    return result;
+  }
+}
+
+/**
+ * The change log is replication machinery: a frozen copy is a plain local database, captured
+ * natively, so its triggers (which would log every local write forever) and tables go.
+ */
+function dropChangeLog(path: string): void {
+  const conn = Connection.open(path);
+  try {
+    const names = conn.all<{ type: string; name: string }>(
+      "SELECT type, name FROM sqlite_schema WHERE type IN ('trigger', 'table') AND substr(name, 1, 11) = '_liveframe_'",
+    );
+    const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+    const drops = [
+      ...names.filter((n) => n.type === 'trigger').map((n) => `DROP TRIGGER IF EXISTS ${quote(n.name)};`),
+      ...names.filter((n) => n.type === 'table').map((n) => `DROP TABLE IF EXISTS ${quote(n.name)};`),
+    ];
+    if (drops.length > 0) conn.exec(`BEGIN; ${drops.join(' ')} COMMIT;`);
+  } finally {
+    conn.close();
   }
 }
 
@@ -618,10 +621,6 @@ class SwitchablePool implements LocalConnections {
   attach(pool: ReadConnectionPool): void {
     this.#pool = pool;
     for (const setup of this.#setups) this.#undo.set(setup, pool.addSetup(setup));
-  }
-
-  adoptWriter(conn: Connection): void {
-    this.#current().adopt(conn, 'writer');
   }
 
   close(): void {
