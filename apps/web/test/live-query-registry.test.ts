@@ -226,7 +226,7 @@ describe('LiveQueryRegistry', () => {
   });
 
   it('never cancels a fetch in flight: one refetch is owed and runs after it, however many events arrive', async () => {
-    const { channel, log, mount, settle } = setup();
+    const { channel, log, queryClient, mount, settle } = setup();
     channel.ack(1);
     const orders = mount('orders.list', undefined, true);
     await settle();
@@ -239,9 +239,10 @@ describe('LiveQueryRegistry', () => {
     // The first fetch (started at frame 1) is still running: nothing was cancelled or doubled.
     expect(orders.calls).toBe(1);
     orders.release();
-    await settle();
-    expect(orders.calls).toBe(2);
+    // The owed refetch starts on a timer after the first fetch has settled.
+    await expect.poll(() => orders.calls).toBe(2);
     orders.release();
+    await expect.poll(() => queryClient.isFetching()).toBe(0);
     await settle();
     expect(orders.calls).toBe(2);
     expect(log.getSnapshot().every((record) => record.durationMs !== null)).toBe(true);
@@ -263,5 +264,21 @@ describe('LiveQueryRegistry', () => {
     expect(log.getSnapshot()[0]).toMatchObject({ skipped: ['orders.list'] });
     orders.release();
     await settle();
+  });
+
+  it('ignores a superseded fetch that settles late (cancelled by a newer one)', async () => {
+    const { channel, clock, log, registry, settle } = setup();
+    channel.ack(1);
+    const queryKey = [['orders', 'list'], { type: 'query' }];
+    registry.register({ queryKey, path: 'orders.list', input: undefined });
+    const older = await registry.beginFetch(queryKey);
+    clock.observe('g1:9');
+    const newer = await registry.beginFetch(queryKey);
+    expect(newer.floor).toEqual({ generation: 'g1', frame: 9 });
+    registry.completeFetch(queryKey, older, true);
+    // Still covered by the newer fetch, which reads at frame 9 or later.
+    channel.invalidate(5, [hashKey(queryKey)]);
+    await settle();
+    expect(log.getSnapshot()[0]).toMatchObject({ refetched: [], skipped: ['orders.list'] });
   });
 });

@@ -34,6 +34,7 @@ export type {
 export { LiveProvider, useLiveClient } from './live-provider.tsx';
 export { inputOfQueryKey, type TRPCPathInfo, withLiveFetch } from './live-query-options.ts';
 export {
+  type LiveFetch,
   type LiveQueryRegistration,
   LiveQueryRegistry,
   type LiveQueryRegistryOptions,

@@ -1,5 +1,4 @@
 import { type QueryFunction, type QueryKey, skipToken } from '@tanstack/react-query';
-import type { FramePosition } from './frame-position.ts';
 import type { LiveQueryRegistry } from './live-query-registry.ts';
 
 /** What `trpc.x.y.queryOptions(input)` adds to react-query options: the procedure path. */
@@ -39,14 +38,14 @@ export function withLiveFetch<
   const queryFn = options.queryFn;
   if (queryFn === undefined || queryFn === skipToken) return options;
   const liveQueryFn: QueryFunction<TQueryFnData, TQueryKey> = async (context) => {
-    const floor = await registry.beginFetch(context.queryKey);
-    let settledFloor: FramePosition | null | undefined;
+    const fetch = await registry.beginFetch(context.queryKey);
+    let succeeded = false;
     try {
       const data = await queryFn(context);
-      settledFloor = floor;
+      succeeded = true;
       return data;
     } finally {
-      registry.completeFetch(context.queryKey, settledFloor);
+      registry.completeFetch(context.queryKey, fetch, succeeded);
     }
   };
   return { ...options, queryFn: liveQueryFn };

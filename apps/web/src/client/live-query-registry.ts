@@ -51,6 +51,15 @@ interface Floors {
   done?: FramePosition | null;
   /** Set while a fetch runs (null until it is known, e.g. while it waits for the ack). */
   inflight?: FramePosition | null;
+  /** The newest fetch; a cancelled older one settling late must not touch the state. */
+  ticket: number;
+}
+
+/** What {@link LiveQueryRegistry.beginFetch} hands out and `completeFetch` takes back. */
+export interface LiveFetch {
+  readonly ticket: number;
+  /** The lowest frame the fetched data can be at; null when unknown. */
+  readonly floor: FramePosition | null;
 }
 
 /** Pause before subscribing again after the server ended the subscription with an error. */
@@ -85,6 +94,7 @@ export class LiveQueryRegistry {
   readonly #floors = new Map<string, Floors>();
   /** Fetches held until the acknowledgement; they start after it, so their floor is the ack. */
   readonly #waiting = new Set<string>();
+  #tickets = 0;
   readonly #listeners = new Set<() => void>();
   #status: LiveRegistryStatus;
   #position: FramePosition | null = null;
@@ -167,9 +177,12 @@ export class LiveQueryRegistry {
    * first fetches wait (bounded) for the acknowledgement, so they need no refetch afterwards.
    * Works before the query is registered too (Suspense fetches before effects run).
    */
-  async beginFetch(queryKey: QueryKey): Promise<FramePosition | null> {
+  async beginFetch(queryKey: QueryKey): Promise<LiveFetch> {
     const key = hashKey(queryKey);
-    this.#floorsOf(key).inflight = null;
+    const ticket = ++this.#tickets;
+    const floors = this.#floorsOf(key);
+    floors.inflight = null;
+    floors.ticket = ticket;
     if (!this.#acknowledged && this.#stop !== null) {
       this.#waiting.add(key);
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -181,18 +194,19 @@ export class LiveQueryRegistry {
       this.#waiting.delete(key);
     }
     const floor = this.#floorNow();
-    this.#floorsOf(key).inflight = floor;
-    return floor;
+    if (floors.ticket === ticket) floors.inflight = floor;
+    return { ticket, floor };
   }
 
   /**
-   * Call when a live query's fetch settled: with what {@link beginFetch} returned on success,
-   * `undefined` on failure. A refetch owed to an event that arrived meanwhile starts now.
+   * Call when a live query's fetch settled, with what {@link beginFetch} returned. A refetch
+   * owed to an event that arrived meanwhile starts now.
    */
-  completeFetch(queryKey: QueryKey, floor: FramePosition | null | undefined): void {
+  completeFetch(queryKey: QueryKey, fetch: LiveFetch, succeeded: boolean): void {
     const key = hashKey(queryKey);
     const floors = this.#floorsOf(key);
-    if (floor !== undefined) floors.done = floor;
+    if (floors.ticket !== fetch.ticket) return;
+    if (succeeded) floors.done = fetch.floor;
     delete floors.inflight;
     const entry = this.#entries.get(key);
     const owed = entry?.owed;
@@ -214,7 +228,7 @@ export class LiveQueryRegistry {
       if (this.#floors.size >= MAX_FLOORS) {
         for (const old of this.#floors.keys()) if (!this.#entries.has(old)) this.#floors.delete(old);
       }
-      floors = {};
+      floors = { ticket: 0 };
       this.#floors.set(key, floors);
     }
     return floors;

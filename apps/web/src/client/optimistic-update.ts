@@ -4,12 +4,15 @@ import type { QueryClient, QueryKey } from '@tanstack/react-query';
 export interface OptimisticHandlers<TVariables> {
   onMutate: (variables: TVariables) => Promise<{ rollback: () => void }>;
   onError: (error: unknown, variables: TVariables, context: { rollback: () => void } | undefined) => void;
+  onSuccess: () => Promise<void>;
 }
 
 /**
  * Optimistic updates that roll back on error: applies `update` to every cached query matching
  * `queryKey` before the mutation is sent, and restores the previous data if it fails. On success
- * nothing else is needed: the server's invalidation (with read-your-writes) brings the real data.
+ * the same queries are refetched at once: the read carries the write's frame as `minFrame`, so
+ * it shows the real rows without waiting for the server's event, and that event is then
+ * skipped for them (their data is already at its frame).
  *
  * @example
  * const create = useMutation({
@@ -38,6 +41,9 @@ export function optimisticUpdate<TData, TVariables>(
     },
     onError(_error, _variables, context) {
       context?.rollback();
+    },
+    async onSuccess() {
+      await queryClient.invalidateQueries({ queryKey }, { cancelRefetch: false });
     },
   };
 }
