@@ -1,6 +1,14 @@
 import { startSqld } from '@liveframe/native/testing';
 import { tempDir } from '../shared/temp-dir.ts';
-import { addNote, collectEvents, migrate, openServerReplica, readAfter, rowChanges } from './replica-pair.ts';
+import {
+  addNote,
+  collectEvents,
+  migrate,
+  openServerReplica,
+  readAfter,
+  rowChanges,
+  writeOrFreeze,
+} from './replica-pair.ts';
 
 // A real primary (the pinned sqld binary) on free ports, two embedded replicas of it.
 await using sqld = await startSqld();
@@ -39,3 +47,12 @@ const reason = (await collectEvents(stream, (e) => e.some((x) => x.type === 'ref
 );
 console.log("B's change stream says:", reason);
 await stream.return?.();
+
+// Disaster recovery: the primary is gone for good. A's next write fails with PRIMARY_UNAVAILABLE,
+// so A freezes into a standalone local database and keeps serving writes.
+await sqld.kill();
+const local = await writeOrFreeze(a, 'INSERT INTO note(body) VALUES (?)', ['written after the primary died']);
+console.log(
+  `primary gone: A froze=${local.frozeNow}, wrote locally at frame ${local.position.frame} of a new generation:`,
+  a.all('SELECT * FROM note'),
+);

@@ -90,3 +90,25 @@ export function rowChanges(
 ): { table: string; op: string; rowid: number | null }[] {
   return events.flatMap((e) => (e.type === 'changes' ? e.changeSet.changes.map((c) => ({ ...c })) : []));
 }
+
+/**
+ * Disaster recovery: the primary is gone for good. A write that fails with PRIMARY_UNAVAILABLE
+ * is the signal; `freeze()` turns this replica into a standalone local database (what it last
+ * synced is kept) and the server keeps serving reads and writes from it. Frames start a new
+ * generation, so every client refetches once (the stream says `refetch-all`).
+ */
+export async function writeOrFreeze(
+  db: Database,
+  sql: string,
+  params: readonly (string | number)[] = [],
+): Promise<{ position: FramePosition; frozeNow: boolean }> {
+  try {
+    const { position } = await db.run(sql, params);
+    return { position, frozeNow: false };
+  } catch (error) {
+    if (!(error instanceof DbError && error.code === 'PRIMARY_UNAVAILABLE')) throw error;
+    await db.freeze();
+    const { position } = await db.run(sql, params);
+    return { position, frozeNow: true };
+  }
+}

@@ -1,7 +1,15 @@
 import { startSqld } from '@liveframe/native/testing';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../shared/temp-dir.ts';
-import { addNote, collectEvents, migrate, openServerReplica, readAfter, rowChanges } from './replica-pair.ts';
+import {
+  addNote,
+  collectEvents,
+  migrate,
+  openServerReplica,
+  readAfter,
+  rowChanges,
+  writeOrFreeze,
+} from './replica-pair.ts';
 
 describe('replica-sync', () => {
   it('read-your-writes across two replicas: local at once on A, after waitForFrame on B', async () => {
@@ -59,6 +67,33 @@ describe('replica-sync', () => {
     const next = await addNote(a, 'after the crash');
     expect(next.position.generation).toBe(b.position().generation);
     expect((await readAfter(b, next.position, 'SELECT count(*) AS n FROM note')).rows).toEqual([{ n: 2 }]);
+    await stream.return?.();
+  });
+
+  it('primary gone for good: freeze and keep serving writes locally', async () => {
+    await using sqld = await startSqld();
+    using dir = tempDir('replicas');
+    await using a = await openServerReplica(dir.path, 'a', sqld.url, { syncIntervalMs: 0 });
+    await migrate(a);
+    const before = await addNote(a, 'replicated');
+    const stream = a.changes()[Symbol.asyncIterator]();
+
+    await sqld.kill();
+    const write = await writeOrFreeze(a, 'INSERT INTO note(body) VALUES (?)', ['written while frozen']);
+    expect(write.frozeNow).toBe(true);
+    expect(a.frozen).toBe(true);
+    expect(write.position.generation).not.toBe(before.position.generation);
+    expect(a.all<{ body: string }>('SELECT body FROM note ORDER BY id').map((r) => r.body)).toEqual([
+      'replicated',
+      'written while frozen',
+    ]);
+    // The stream marks the switch once, then reports local writes again.
+    const events = await collectEvents(stream, (e) => rowChanges(e).length >= 1);
+    expect(events[0]).toMatchObject({ type: 'refetch-all', reason: expect.stringMatching(/frozen/) });
+    expect(rowChanges(events)).toEqual([{ table: 'note', op: 'insert', rowid: 2 }]);
+    await expect(a.sync()).rejects.toMatchObject({ code: 'FROZEN' });
+    const next = await writeOrFreeze(a, 'INSERT INTO note(body) VALUES (?)', ['still local']);
+    expect(next.frozeNow).toBe(false);
     await stream.return?.();
   });
 });
