@@ -2,7 +2,11 @@ import type { FramePosition } from './position.ts';
 
 export type ChangeOp = 'insert' | 'update' | 'delete';
 
-/** One changed row. `rowid` is null when the row is unknown (WITHOUT ROWID tables, huge rowids). */
+/**
+ * One changed row. `rowid` is null when the row is unknown: WITHOUT ROWID tables, rows deleted by
+ * a REPLACE conflict (local mode), and rowids beyond 2^53 (not exactly representable as a number,
+ * in both modes). A null rowid is a table-level change: it matches every query on the table.
+ */
 export interface TableChange {
   readonly table: string;
   readonly op: ChangeOp;

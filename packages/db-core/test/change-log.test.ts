@@ -57,6 +57,29 @@ describe('replicated change log', () => {
     await stream.return?.();
   });
 
+  it('reports rowids beyond 2^53 as null (table-level), never as a rounded number', async () => {
+    using dir = tempDir();
+    await using a = await openReplica(dir.path, sqld.url);
+    await a.exec('CREATE TABLE huge(id INTEGER PRIMARY KEY, v TEXT)');
+    await a.installChangeLog();
+    const stream = a.changes();
+    // 2^62 + 1 rounds to 2^62 as a double: a lossy rowid would name another row.
+    await sqld.execute(
+      "INSERT INTO huge(id, v) VALUES (4611686018427387905, 'big'), (9007199254740991, 'max safe'), (7, 'small')",
+    );
+    await sqld.execute("UPDATE huge SET v = 'bigger' WHERE id = 4611686018427387905");
+    await a.sync();
+    const events = await collectUntil(stream, (e) => countChanges(e) >= 4);
+    expect(allChanges(events)).toEqual([
+      { table: 'huge', op: 'insert', rowid: null },
+      { table: 'huge', op: 'insert', rowid: 9007199254740991 },
+      { table: 'huge', op: 'insert', rowid: 7 },
+      { table: 'huge', op: 'update', rowid: null },
+    ]);
+    expect(a.all('SELECT id FROM huge WHERE v = ?', ['bigger'])).toEqual([{ id: 4611686018427387905n }]);
+    await stream.return?.();
+  });
+
   it('gives tables created later triggers automatically when a sync shows them', async () => {
     using dir = tempDir();
     await using a = await openReplica(dir.path, sqld.url);

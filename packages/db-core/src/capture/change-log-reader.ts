@@ -103,7 +103,10 @@ export class ChangeLogReader {
       }
       tableIndex[i] = t;
       ops[i] = Number(row[2]);
-      rowids[i] = row[3] === null ? Number.NaN : Number(row[3]);
+      // values() reads with safe integers: a rowid beyond 2^53 arrives as a bigint and becomes
+      // unknown (a table-level change), never a rounded number that names another row.
+      const rid = row[3];
+      rowids[i] = typeof rid === 'number' && Number.isSafeInteger(rid) ? rid : Number.NaN;
     }
     this.#cursor = Number(rows[rows.length - 1]![0]);
     return { kind: 'changes', changes: { tables, tableIndex, ops, rowids } };
