@@ -1,3 +1,4 @@
+import { TRPCClientError } from '@trpc/client';
 import type {
   LiveChannel,
   LiveEventData,
@@ -18,6 +19,8 @@ export class FakeLiveChannel implements LiveChannel {
   position = 'g1:0';
   /** Frame of the newest change the server knows of: registrations with an older `since` are stale. */
   changedAt = 0;
+  /** Procedure paths the server refuses to register (like a non-live query): the whole call fails. */
+  readonly rejectPaths = new Set<string>();
   #onEvent: ((id: string | undefined, data: LiveEventData) => void) | null = null;
   #onError: ((error: unknown) => void) | null = null;
 
@@ -38,6 +41,12 @@ export class FakeLiveChannel implements LiveChannel {
 
   async update(input: LiveUpdateInput): Promise<LiveUpdateResult> {
     this.updates.push(input);
+    const rejected = (input.add ?? []).find((registration) => this.rejectPaths.has(registration.path));
+    if (rejected !== undefined) {
+      throw new TRPCClientError(`${rejected.path} is not a live query`, {
+        result: { error: { code: -32600, message: 'x', data: { liveframe: { code: 'UNKNOWN_PROCEDURE' } } } },
+      } as never);
+    }
     if (input.replace === true) this.registered.clear();
     for (const key of input.remove ?? []) this.registered.delete(key);
     const stale: string[] = [];

@@ -281,4 +281,31 @@ describe('LiveQueryRegistry', () => {
     await settle();
     expect(log.getSnapshot()[0]).toMatchObject({ refetched: [], skipped: ['orders.list'] });
   });
+
+  it('keeps the other queries live when the server rejects one registration', async () => {
+    const { channel, registry, settle } = setup();
+    channel.rejectPaths.add('admin.secrets');
+    const errors: unknown[] = [];
+    registry.close();
+    const withErrors = new LiveQueryRegistry({
+      queryClient: new QueryClient(),
+      channel,
+      log: new InvalidationLog(),
+      onError: (error) => errors.push(error),
+    });
+    withErrors.start();
+    cleanups.push(() => withErrors.close());
+    channel.ack(1, 0);
+    withErrors.register({ queryKey: [['orders', 'list']], path: 'orders.list', input: undefined });
+    withErrors.register({ queryKey: [['admin', 'secrets']], path: 'admin.secrets', input: undefined });
+    await settle();
+    expect([...channel.registered.values()].map((r) => r.path)).toEqual(['orders.list']);
+    expect(errors).toHaveLength(1);
+    // The rejected query is not sent again on the next acknowledgement.
+    const updates = channel.updates.length;
+    withErrors.connectionLost();
+    channel.ack(2, 1);
+    await settle();
+    expect(channel.updates.length).toBe(updates);
+  });
 });

@@ -3,6 +3,7 @@ import type { FrameClock } from './frame-clock.ts';
 import { type FramePosition, formatFramePosition, isAtOrPast, parseFramePosition } from './frame-position.ts';
 import type { InvalidationLog } from './invalidation-log.ts';
 import type { LiveChannel, LiveEventData, LiveRegistration } from './live-channel.ts';
+import { liveframeCodeOf } from './min-frame-link.ts';
 
 /** A live query as the registry knows it: its react-query key plus the tRPC call behind it. */
 export interface LiveQueryRegistration {
@@ -62,6 +63,9 @@ export interface LiveFetch {
   readonly floor: FramePosition | null;
 }
 
+/** Errors that reject a registration for good (PROTOCOL.md): retrying the same query cannot help. */
+const REJECTIONS: ReadonlySet<string> = new Set(['UNKNOWN_PROCEDURE', 'FORBIDDEN_TABLE']);
+
 /** Pause before subscribing again after the server ended the subscription with an error. */
 const RESUBSCRIBE_DELAY_MS = 1_000;
 
@@ -95,6 +99,8 @@ export class LiveQueryRegistry {
   /** Fetches held until the acknowledgement; they start after it, so their floor is the ack. */
   readonly #waiting = new Set<string>();
   #tickets = 0;
+  /** Keys the server refused to register (not a live query, or forbidden): kept out of updates. */
+  readonly #rejected = new Set<string>();
   readonly #listeners = new Set<() => void>();
   #status: LiveRegistryStatus;
   #position: FramePosition | null = null;
@@ -281,7 +287,7 @@ export class LiveQueryRegistry {
     switch (data.type) {
       case 'live':
         this.#acknowledge(position);
-        if (this.#dirty || data.registered !== this.#entries.size) this.#resync(null);
+        if (this.#dirty || data.registered !== this.#registrableCount()) this.#resync(null);
         break;
       case 'refetch-all':
         // Also an acknowledgement; what the server holds for us is unknown, so send it all again.
@@ -295,6 +301,13 @@ export class LiveQueryRegistry {
         break;
     }
     this.#publish();
+  }
+
+  /** Mounted queries the server should hold (rejected ones never are). */
+  #registrableCount(): number {
+    let count = 0;
+    for (const key of this.#entries.keys()) if (!this.#rejected.has(key)) count++;
+    return count;
   }
 
   #acknowledge(position: FramePosition | null): void {
@@ -314,7 +327,7 @@ export class LiveQueryRegistry {
     const add: LiveRegistration[] = [];
     // After a refetch-all every query is being refetched from now on: `since` is the ack itself.
     for (const [key, entry] of this.#entries) add.push(this.#registrationOf(key, entry, afterRefetchAll));
-    void this.#send({ replace: true, add }, add);
+    void this.#send({ replace: true, add });
   }
 
   /** `since` is what the data reflects; unknown means null, which the server answers with "stale". */
@@ -347,15 +360,13 @@ export class LiveQueryRegistry {
       const remove = [...this.#pendingRemove];
       this.#pendingAdd.clear();
       this.#pendingRemove.clear();
-      if (add.length > 0 || remove.length > 0) void this.#send({ add, remove }, add);
+      if (add.length > 0 || remove.length > 0) void this.#send({ add, remove });
     });
   }
 
-  async #send(
-    change: { add: LiveRegistration[]; remove?: string[]; replace?: boolean },
-    add: LiveRegistration[],
-  ) {
+  async #send(change: { add: LiveRegistration[]; remove?: string[]; replace?: boolean }): Promise<void> {
     const { remove, replace } = change;
+    const add = change.add.filter((registration) => !this.#rejected.has(registration.key));
     try {
       const result = await this.#options.channel.update({
         subscriptionId: this.subscriptionId,
@@ -366,9 +377,32 @@ export class LiveQueryRegistry {
       const position = parseFramePosition(result.position);
       for (const key of result.stale) this.#enqueue(key, position, [], 'registered after a change');
     } catch (error) {
+      this.#options.onError?.(error);
+      if (REJECTIONS.has(liveframeCodeOf(error) ?? '') && add.length > 0) {
+        // The server refuses a whole call for one bad query (not a live query, or forbidden):
+        // register one by one, so the others stay live, and never send the rejected one again.
+        await this.#registerOneByOne(add, remove);
+        return;
+      }
       // The next acknowledgement (after the reconnect that usually follows) sends everything again.
       this.#dirty = true;
-      this.#options.onError?.(error);
+    }
+  }
+
+  async #registerOneByOne(add: LiveRegistration[], remove: string[] | undefined): Promise<void> {
+    if (remove !== undefined && remove.length > 0) await this.#send({ add: [], remove });
+    for (const registration of add) {
+      try {
+        const result = await this.#options.channel.update({
+          subscriptionId: this.subscriptionId,
+          add: [registration],
+        });
+        const position = parseFramePosition(result.position);
+        for (const key of result.stale) this.#enqueue(key, position, [], 'registered after a change');
+      } catch (error) {
+        if (REJECTIONS.has(liveframeCodeOf(error) ?? '')) this.#rejected.add(registration.key);
+        else this.#dirty = true;
+      }
     }
   }
 
