@@ -16,6 +16,9 @@ import { connectLiveClient } from '../test/support/live-client.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', '..', '..', 'bench', 'results', 'server.json');
 const FANOUT = Number(process.env.BENCH_FANOUT_CLIENTS ?? 1000);
+/** `BENCH_PARTS=fanout,cross` runs only those parts (for profiling); results are written only for a full run. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'same,fanout,cross').split(','));
+const FULL = ['same', 'fanout', 'cross'].every((part) => PARTS.has(part));
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -39,6 +42,32 @@ function request(child: ChildProcess, message: unknown, reply: string): Promise<
   });
 }
 
+async function runFanout(
+  target: { wsUrl: string },
+  writer: ReturnType<typeof connectLiveClient>,
+  into: number[],
+): Promise<number> {
+  const prof = process.env.BENCH_CHILD_CPU_PROF;
+  const child = fork(join(here, 'fanout-clients.ts'), [], {
+    execArgv: ['--import', 'tsx', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    await request(child, { type: 'start', wsUrl: target.wsUrl, count: FANOUT }, 'ready');
+    for (let round = 0; round < 30; round++) {
+      const t0 = performance.now();
+      const { frame } = await writer.trpc.orders.setStatus.mutate({ id: 1 + round, status: status(round) });
+      await request(child, { type: 'expect', frame }, 'arrived');
+      into.push(performance.now() - t0);
+    }
+    const rss = process.memoryUsage.rss() / 1024 / 1024;
+    child.send({ type: 'stop' });
+    return rss;
+  } finally {
+    if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
 const results: Record<string, number | string | null> = {};
 const server = await startServer({ config: { maxQueriesPerSubscription: 10 } });
 let fanoutRss = Number.NaN;
@@ -47,6 +76,7 @@ const queryBaseline: number[] = [];
 const same: number[] = [];
 const ryw: number[] = [];
 const fanout: number[] = [];
+const fanoutTrpc: number[] = [];
 try {
   // Baseline: a mutation round trip over the same WebSocket, nobody subscribed.
   await using writer = connectLiveClient(server.wsUrl);
@@ -69,7 +99,7 @@ try {
     subscriptionId: reader.subscriptionId,
     add: [{ key: 'kpis', path: 'dashboard.kpis', input: {}, since: ack.id }],
   });
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < (PARTS.has('same') ? 400 : 0); i++) {
     const t0 = performance.now();
     const { frame } = await writer.trpc.orders.setStatus.mutate({ id: 1 + (i % 50), status: status(i) });
     await reader.events.until((e) => e.id === frame);
@@ -77,7 +107,7 @@ try {
   }
 
   // Read-your-writes: extra wait of a query carrying minFrame vs the same query without it.
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < (PARTS.has('same') ? 200 : 0); i++) {
     const { frame } = await writer.trpc.orders.setStatus.mutate({ id: 1 + (i % 50), status: status(i) });
     const t0 = performance.now();
     await (writer.trpc.orders.byId.query as (input: unknown) => Promise<unknown>)({
@@ -88,22 +118,14 @@ try {
   }
 
   // Fan-out: N clients (child process) subscribed to the same query; one write; until the last has it.
-  const child = fork(join(here, 'fanout-clients.ts'), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  try {
-    await request(child, { type: 'start', wsUrl: server.wsUrl, count: FANOUT }, 'ready');
-    for (let round = 0; round < 30; round++) {
-      const t0 = performance.now();
-      const { frame } = await writer.trpc.orders.setStatus.mutate({ id: 1 + round, status: status(round) });
-      await request(child, { type: 'expect', frame }, 'arrived');
-      fanout.push(performance.now() - t0);
-    }
-    fanoutRss = process.memoryUsage.rss() / 1024 / 1024;
-    child.send({ type: 'stop' });
-  } finally {
-    if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+  if (PARTS.has('fanout')) {
+    fanoutRss = await runFanout(server, writer, fanout);
+    // Same-run baseline: the same fan-out through tRPC's per-subscription path (direct events off).
+    await using trpcPath = await startServer({
+      config: { maxQueriesPerSubscription: 10, directEvents: false },
+    });
+    await using trpcWriter = connectLiveClient(trpcPath.wsUrl);
+    await runFanout(trpcPath, trpcWriter, fanoutTrpc);
   }
 } finally {
   await server.close();
@@ -113,7 +135,7 @@ try {
 const cross: number[] = [];
 const crossRyw: number[] = [];
 const syncIntervalMs = Number(process.env.BENCH_SYNC_INTERVAL_MS ?? 10);
-{
+if (PARTS.has('cross')) {
   await using sqld = await startSqld();
   const replica = { mode: 'replica', primaryUrl: sqld.url, config: { syncIntervalMs } } as const;
   await using a = await startServerProcess(replica);
@@ -150,6 +172,8 @@ results.ryw_extra_wait_p50_ms = ms(Math.max(0, percentile(ryw, 50)));
 results.ryw_cross_server_read_p50_ms = ms(percentile(crossRyw, 50));
 results.fanout_1000_clients_p50_ms = ms(percentile(fanout, 50));
 results.fanout_1000_clients_p99_ms = ms(percentile(fanout, 99));
+results.fanout_1000_clients_trpc_path_p50_ms = ms(percentile(fanoutTrpc, 50));
+results.fanout_1000_clients_trpc_path_p99_ms = ms(percentile(fanoutTrpc, 99));
 results.server_rss_mb_1000_clients = +fanoutRss.toFixed(1);
 results.baseline_mutation_roundtrip_p50_ms = ms(b50);
 results.baseline_query_roundtrip_p50_ms = ms(percentile(queryBaseline, 50));
@@ -169,10 +193,13 @@ console.table([
   row('write → invalidation, same server', same, b50),
   row('ryw extra wait (same server)', ryw, b50),
   row(`fan-out to ${FANOUT} clients`, fanout, b50),
+  row(`fan-out to ${FANOUT} clients, tRPC path (baseline)`, fanoutTrpc, b50),
   row('write on A → invalidation on B', cross, b50),
   row('minFrame read on B after write on A', crossRyw, b50),
 ]);
 console.log(`server RSS with ${FANOUT} clients: ${fanoutRss.toFixed(1)} MB`);
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-console.log(`wrote ${out}`);
+if (FULL) {
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`wrote ${out}`);
+}

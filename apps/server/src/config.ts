@@ -13,6 +13,11 @@ import { z } from 'zod';
  * | `--primary` | `LIVEFRAME_PRIMARY_URL` | (none) | sqld/Turso URL: switches to replica mode |
  * | `--primary-auth-token` | `LIVEFRAME_PRIMARY_AUTH_TOKEN` | (none) | token for the primary |
  * | `--sync-interval-ms` | `LIVEFRAME_SYNC_INTERVAL_MS` | 100 | replica polling interval |
+ * | `--peers` | `LIVEFRAME_PEERS` | (none) | replica mode: comma-separated base URLs of the other servers; after a write, this server tells them to sync now (sync hint) instead of waiting for their next poll |
+ * | `--peer-secret` | `LIVEFRAME_PEER_SECRET` | the auth secret | HMAC secret of sync hints between servers (must be the same on all) |
+ * | `--compact-interval-ms` | `LIVEFRAME_COMPACT_INTERVAL_MS` | 60000 | replica mode: how often to compact the replicated change log on the primary (0 = never; safe on every server at once) |
+ * | `--change-log-max-age-ms` | `LIVEFRAME_CHANGE_LOG_MAX_AGE_MS` | 86400000 | change-log rows older than this are compacted away |
+ * | `--change-log-max-rows` | `LIVEFRAME_CHANGE_LOG_MAX_ROWS` | 100000 | at most this many newest change-log rows are kept |
  * | `--auth-secret` | `LIVEFRAME_AUTH_SECRET` | dev-secret | HMAC secret of bearer tokens |
  * | `--no-anonymous` | `LIVEFRAME_ANONYMOUS=0` | anonymous on | reject requests without a token |
  * | `--anonymous-tenant` | `LIVEFRAME_ANONYMOUS_TENANT` | demo | tenant of the anonymous identity |
@@ -29,6 +34,7 @@ import { z } from 'zod';
  * | `--seed` / `--no-seed` | `LIVEFRAME_SEED` | seed on | seed the demo tenant when empty |
  * | `--log-level` | `LOG_LEVEL` | info | pino level (`silent` to mute) |
  * | `--synchronous` | `LIVEFRAME_SYNCHRONOUS` | normal | local mode: `PRAGMA synchronous` of the writer (WAL + normal: no fsync per commit, durable across process crashes, the last commits may be lost on power loss; `full` fsyncs every commit, ~2 ms) |
+ * | `--no-direct-events` | `LIVEFRAME_DIRECT_EVENTS=0` | direct on | write live events to sockets directly (pre-encoded, shared by every client with the same event) instead of through tRPC's per-subscription path; same bytes on the wire |
  * | `--static-dir` | `LIVEFRAME_STATIC_DIR` | apps/web/dist if built | web app served on `/` (SPA fallback); `''` disables |
  */
 export const serverConfigSchema = z.object({
@@ -38,6 +44,27 @@ export const serverConfigSchema = z.object({
   primaryUrl: z.url().optional(),
   primaryAuthToken: z.string().optional(),
   syncIntervalMs: z.coerce.number().int().min(1).default(100),
+  /** Base URLs of the other servers of the cluster (sync hints); a comma-separated string is split. */
+  peers: z
+    .preprocess(
+      (value) =>
+        typeof value === 'string'
+          ? value
+              .split(',')
+              .map((url) => url.trim())
+              .filter((url) => url !== '')
+          : value,
+      z.array(z.url()),
+    )
+    .default([]),
+  peerSecret: z.string().min(1).optional(),
+  compactIntervalMs: z.coerce.number().int().min(0).default(60_000),
+  changeLogMaxAgeMs: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(24 * 60 * 60 * 1000),
+  changeLogMaxRows: z.coerce.number().int().min(1).default(100_000),
   authSecret: z.string().min(1).default('dev-secret'),
   anonymous: z.boolean().default(true),
   anonymousTenant: z.string().min(1).default('demo'),
@@ -60,6 +87,7 @@ export const serverConfigSchema = z.object({
     .default(1024 * 1024),
   shutdownGraceMs: z.coerce.number().int().min(0).default(5000),
   seed: z.boolean().default(true),
+  directEvents: z.boolean().default(true),
   synchronous: z.enum(['normal', 'full']).default('normal'),
   /** Built web app to serve on `/`; default apps/web/dist when built; '' disables. */
   staticDir: z.string().optional(),
@@ -76,6 +104,11 @@ const FLAGS = {
   primaryUrl: ['primary', 'LIVEFRAME_PRIMARY_URL'],
   primaryAuthToken: ['primary-auth-token', 'LIVEFRAME_PRIMARY_AUTH_TOKEN'],
   syncIntervalMs: ['sync-interval-ms', 'LIVEFRAME_SYNC_INTERVAL_MS'],
+  peers: ['peers', 'LIVEFRAME_PEERS'],
+  peerSecret: ['peer-secret', 'LIVEFRAME_PEER_SECRET'],
+  compactIntervalMs: ['compact-interval-ms', 'LIVEFRAME_COMPACT_INTERVAL_MS'],
+  changeLogMaxAgeMs: ['change-log-max-age-ms', 'LIVEFRAME_CHANGE_LOG_MAX_AGE_MS'],
+  changeLogMaxRows: ['change-log-max-rows', 'LIVEFRAME_CHANGE_LOG_MAX_ROWS'],
   authSecret: ['auth-secret', 'LIVEFRAME_AUTH_SECRET'],
   anonymousTenant: ['anonymous-tenant', 'LIVEFRAME_ANONYMOUS_TENANT'],
   anonymousRole: ['anonymous-role', 'LIVEFRAME_ANONYMOUS_ROLE'],
@@ -105,6 +138,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     'no-anonymous': { type: 'boolean' },
     seed: { type: 'boolean' },
     'no-seed': { type: 'boolean' },
+    'direct-events': { type: 'boolean' },
+    'no-direct-events': { type: 'boolean' },
   };
   for (const [flag] of Object.values(FLAGS)) options[flag] = { type: 'string' };
   const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
@@ -123,6 +158,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   if (anonymous !== undefined) raw.anonymous = anonymous;
   const seed = bool('seed', 'no-seed', 'LIVEFRAME_SEED');
   if (seed !== undefined) raw.seed = seed;
+  const directEvents = bool('direct-events', 'no-direct-events', 'LIVEFRAME_DIRECT_EVENTS');
+  if (directEvents !== undefined) raw.directEvents = directEvents;
   const parsed = serverConfigSchema.safeParse(raw);
   if (!parsed.success) {
     throw new Error(`invalid server options:\n${z.prettifyError(parsed.error)}`);

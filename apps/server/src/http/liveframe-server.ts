@@ -7,6 +7,8 @@ import { WebSocketServer } from 'ws';
 import type { Authenticator, Identity } from '../auth/identity.ts';
 import { signedTokenAuthenticator } from '../auth/signed-token.ts';
 import { type TablePermissions, tablePermissions } from '../auth/table-permissions.ts';
+import { ChangeLogCompaction } from '../cluster/change-log-compaction.ts';
+import { PeerSyncHints, SYNC_HINT_PATH } from '../cluster/peer-sync-hints.ts';
 import { type ServerConfig, type ServerConfigInput, serverConfigSchema } from '../config.ts';
 import type { LiveDatabase } from '../db/database-contract.ts';
 import { openLiveDatabase } from '../db/open-database.ts';
@@ -20,9 +22,11 @@ import {
 import { appRouter } from '../domain/app-router.ts';
 import { DEMO_ROLES } from '../domain/demo-schema.ts';
 import { prepareDemoDatabase } from '../domain/demo-setup.ts';
+import { EventEncodingCache } from '../live/live-delivery.ts';
 import { createLiveHub, pumpChanges } from '../live/live-hub.ts';
 import type { LiveframeServices } from '../live/live-services.ts';
 import { LiveSessions } from '../live/live-sessions.ts';
+import { SubscriptionRequests } from '../live/subscription-requests.ts';
 import { createLiveframeContext } from '../trpc/context.ts';
 import { createCallerFactory } from '../trpc/trpc-builder.ts';
 import { renderMetrics } from './metrics-endpoint.ts';
@@ -104,6 +108,13 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
     bufferSize: config.subscriptionBufferSize,
   });
   const metrics = new ServerMetrics();
+  const peerHints = new PeerSyncHints({
+    db: driver,
+    peers: config.peers,
+    secret: config.peerSecret ?? config.authSecret,
+    waitTimeoutMs: config.minFrameTimeoutMs,
+    logger,
+  });
   const createCaller = createCallerFactory(appRouter);
   const procedures = appRouter._def.procedures as unknown as Record<
     string,
@@ -121,6 +132,16 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
     authenticate,
     logger,
     metrics,
+    peerHints,
+    compaction: new ChangeLogCompaction({
+      db: driver,
+      intervalMs: config.compactIntervalMs,
+      maxAgeMs: config.changeLogMaxAgeMs,
+      maxRows: config.changeLogMaxRows,
+      logger,
+    }),
+    subscriptionRequests: new SubscriptionRequests(),
+    eventEncoding: new EventEncodingCache(),
     options: config,
     sessions: undefined as unknown as LiveSessions,
     requestDatabase: (identity, capture) =>
@@ -159,6 +180,7 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
 
   // The change pump: every committed change (from any writer) reaches the hub in order.
   const pumpAbort = new AbortController();
+  services.compaction.start();
   const pump = pumpChanges({
     db: driver,
     hub,
@@ -166,6 +188,8 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
     tables,
     logger,
     signal: pumpAbort.signal,
+    // Writes made outside tRPC (scripts, load generator) hint peers too.
+    afterEvent: () => peerHints.afterWrite(),
   });
 
   const staticDir = config.staticDir === '' ? undefined : (config.staticDir ?? defaultStaticDir());
@@ -185,6 +209,10 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
       const position = driver.position();
       res.writeHead(state === 'serving' ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: state === 'serving' ? 'ok' : state, mode: driver.mode, ...position }));
+      return;
+    }
+    if (url === SYNC_HINT_PATH) {
+      peerHints.handle(req, res);
       return;
     }
     if (url === '/metrics') {
@@ -225,6 +253,8 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
     wss.handleUpgrade(req, socket, head, (ws) => {
       // A protocol error (bad frame, oversized message) must close that socket only.
       ws.on('error', (error) => logger.debug({ err: error }, 'websocket error'));
+      // Before tRPC's own listener: learns the request ids of live subscriptions.
+      if (config.directEvents) services.subscriptionRequests.watch(ws);
       wss.emit('connection', ws, req);
     });
   });
@@ -263,6 +293,8 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
       httpServer.closeAllConnections();
     });
     pumpAbort.abort();
+    peerHints.close();
+    await services.compaction.close();
     services.sessions.close();
     await database[Symbol.asyncDispose]();
     await pump;

@@ -35,6 +35,8 @@ export function pumpChanges(options: {
   readonly tables: StatementTablesCache;
   readonly logger: Logger;
   readonly signal: AbortSignal;
+  /** Runs after every event reached the hub. */
+  readonly afterEvent?: () => void;
 }): Promise<void> {
   const { db, hub, sessions, tables, logger, signal } = options;
   return (async () => {
@@ -43,6 +45,7 @@ export function pumpChanges(options: {
       const result = hub.publish(toReactive(event));
       sessions.afterPublish(result);
       if (event.type === 'schema' && event.tables === undefined) sessions.rederiveAll();
+      options.afterEvent?.();
     }
   })().catch((error: unknown) => {
     if (!signal.aborted) logger.error({ err: error }, 'change stream failed');

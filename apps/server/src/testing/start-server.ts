@@ -94,6 +94,7 @@ async function spawnMain(
   if (config.logLevel !== undefined) args.push('--log-level', config.logLevel);
   if (config.seed === false) args.push('--no-seed');
   if (config.staticDir !== undefined) args.push('--static-dir', config.staticDir);
+  if (config.peers !== undefined) args.push('--peers', [config.peers].flat().join(','));
   if (config.syncIntervalMs !== undefined) args.push('--sync-interval-ms', String(config.syncIntervalMs));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];

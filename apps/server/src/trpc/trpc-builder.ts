@@ -56,12 +56,19 @@ const readYourWrites = t.middleware(async ({ type, ctx, getRawInput, next }) => 
   return wrapped ? next({ getRawInput: async () => input }) : next();
 });
 
+/** After a mutation: peers sync now instead of at their next poll (replica mode with `--peers`). */
+const syncHint = t.middleware(async ({ type, ctx, next }) => {
+  const result = await next();
+  if (type === 'mutation') ctx.services.peerHints.afterWrite();
+  return result;
+});
+
 export const createRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const mergeRouters = t.mergeRouters;
 
 /** Any procedure: errors mapped, `minFrame` honoured for queries. */
-export const procedure = t.procedure.use(errorMapping).use(readYourWrites);
+export const procedure = t.procedure.use(errorMapping).use(syncHint).use(readYourWrites);
 
 /**
  * A live query: an ordinary query the client may register with its live subscription; its

@@ -1,0 +1,196 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Database, FramePosition } from '../db/database-contract.ts';
+import { formatPositionId, tryParsePositionId } from '../live/position-id.ts';
+
+/** HTTP path of the hint endpoint (same port as tRPC). */
+export const SYNC_HINT_PATH = '/liveframe/sync-hint';
+/** Header carrying `hex(HMAC-SHA256(peerSecret, body))`. */
+export const SYNC_HINT_SIGNATURE_HEADER = 'x-liveframe-peer-signature';
+const MAX_BODY_BYTES = 1024;
+
+export interface PeerSyncHintsOptions {
+  readonly db: Database;
+  /** Base URLs of the other servers (`http://host:port`). */
+  readonly peers: readonly string[];
+  readonly secret: string;
+  /** How long a received hint may keep the replica syncing towards its frame. */
+  readonly waitTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+function sign(secret: string, body: string): string {
+  return createHmac('sha256', secret).update(body).digest('hex');
+}
+
+function newer(a: FramePosition, than: FramePosition | undefined): boolean {
+  return than === undefined || a.generation !== than.generation || a.frame > than.frame;
+}
+
+interface Peer {
+  readonly url: string;
+  inFlight: boolean;
+  pending: FramePosition | undefined;
+}
+
+/**
+ * Cross-server invalidation without waiting for the next poll (replica mode). After this server
+ * wrote, it tells its peers the frame its write reached (`POST /liveframe/sync-hint`, body
+ * `{"position":"g:42"}`, HMAC-signed with the shared peer secret); a peer that gets a hint syncs
+ * its replica up to that frame right away (db-core `waitForFrame`), so the change reaches its
+ * subscribers one sync after the write instead of up to one polling interval later. Periodic
+ * sync stays on as the fallback (lost hints, writes from outside the cluster).
+ *
+ * Both sides coalesce: at most one hint in flight per peer (the newest position waits behind
+ * it), and at most one catch-up wait in flight on the receiving side.
+ *
+ * @example
+ * const hints = new PeerSyncHints({ db, peers: ['http://10.0.0.2:3000'], secret, waitTimeoutMs: 5000, logger });
+ * hints.afterWrite(); // after a mutation
+ */
+export class PeerSyncHints {
+  readonly #options: PeerSyncHintsOptions;
+  readonly #peers: Peer[];
+  #hinted: FramePosition | undefined;
+  #waiting: FramePosition | undefined;
+  #queued: FramePosition | undefined;
+  #closed = false;
+  #received = 0;
+  #sent = 0;
+  #failed = 0;
+
+  constructor(options: PeerSyncHintsOptions) {
+    this.#options = options;
+    this.#peers = options.peers.map((url) => ({
+      url: `${url.replace(/\/+$/, '')}${SYNC_HINT_PATH}`,
+      inFlight: false,
+      pending: undefined,
+    }));
+  }
+
+  get stats(): { sent: number; failed: number; received: number } {
+    return { sent: this.#sent, failed: this.#failed, received: this.#received };
+  }
+
+  /** Call after a write: hints every peer when this server's newest write moved on. */
+  afterWrite(): void {
+    if (this.#closed || this.#peers.length === 0 || this.#options.db.mode !== 'replica') return;
+    const written = this.#options.db.maxWriteReplicationIndex();
+    if (written === null || !newer(written, this.#hinted)) return;
+    this.#hinted = written;
+    for (const peer of this.#peers) {
+      peer.pending = written;
+      if (!peer.inFlight) this.#send(peer);
+    }
+  }
+
+  /**
+   * Serves `POST /liveframe/sync-hint`: checks the signature, answers 202 at once and syncs
+   * towards the hinted frame in the background.
+   */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'POST') {
+      res.writeHead(405, { allow: 'POST' }).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        res.writeHead(413, { connection: 'close' }).end();
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (res.headersSent) return;
+      const body = Buffer.concat(chunks).toString('utf8');
+      const given = req.headers[SYNC_HINT_SIGNATURE_HEADER];
+      const expected = Buffer.from(sign(this.#options.secret, body));
+      if (
+        typeof given !== 'string' ||
+        given.length !== expected.length ||
+        !timingSafeEqual(Buffer.from(given), expected)
+      ) {
+        res.writeHead(401).end();
+        return;
+      }
+      let position: FramePosition | null = null;
+      try {
+        const parsed = JSON.parse(body) as { position?: unknown };
+        if (typeof parsed.position === 'string') position = tryParsePositionId(parsed.position);
+      } catch {
+        position = null;
+      }
+      if (position === null) {
+        res.writeHead(400).end();
+        return;
+      }
+      this.#received++;
+      res.writeHead(202).end();
+      this.#catchUp(position);
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  #catchUp(target: FramePosition): void {
+    const db = this.#options.db;
+    if (this.#closed || db.mode !== 'replica') return;
+    const at = db.position();
+    if (at.generation === target.generation && at.frame >= target.frame) return;
+    if (this.#waiting !== undefined) {
+      if (newer(target, this.#waiting) && newer(target, this.#queued)) this.#queued = target;
+      return;
+    }
+    this.#waiting = target;
+    db.waitForFrame(target, { timeoutMs: this.#options.waitTimeoutMs })
+      .catch((error: unknown) => this.#options.logger.debug({ err: error }, 'sync hint: catch-up failed'))
+      .finally(() => {
+        this.#waiting = undefined;
+        const next = this.#queued;
+        this.#queued = undefined;
+        if (next !== undefined) this.#catchUp(next);
+      });
+  }
+
+  #send(peer: Peer): void {
+    const position = peer.pending;
+    if (position === undefined || this.#closed) return;
+    peer.pending = undefined;
+    peer.inFlight = true;
+    const body = JSON.stringify({ position: formatPositionId(position) });
+    fetch(peer.url, {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        [SYNC_HINT_SIGNATURE_HEADER]: sign(this.#options.secret, body),
+      },
+      signal: AbortSignal.timeout(2000),
+    })
+      .then(
+        async (response) => {
+          await response.body?.cancel();
+          if (response.status === 202) this.#sent++;
+          else {
+            this.#failed++;
+            this.#options.logger.warn({ peer: peer.url, status: response.status }, 'sync hint refused');
+          }
+        },
+        (error: unknown) => {
+          this.#failed++;
+          this.#options.logger.debug({ err: error, peer: peer.url }, 'sync hint failed (peer down?)');
+        },
+      )
+      .finally(() => {
+        peer.inFlight = false;
+        if (peer.pending !== undefined) this.#send(peer);
+      });
+  }
+}

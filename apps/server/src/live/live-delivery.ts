@@ -1,0 +1,128 @@
+import type { LiveSubscription, SubscriptionEvent } from '@liveframe/reactive';
+import superjson from 'superjson';
+import type { WebSocket } from 'ws';
+import type { ServerMetrics } from '../http/server-metrics.ts';
+import { type BackpressureOptions, collapseToRefetchAll, waitForSocketCapacity } from './backpressure.ts';
+import type { LiveEventData } from './live-event.ts';
+import { formatPositionId } from './position-id.ts';
+import type { SubscriptionRequest } from './subscription-requests.ts';
+
+/** The wire data of one subscription event (PROTOCOL.md `LiveEventData`). */
+export function toWire(event: SubscriptionEvent, subscriptionId: string, registered: number): LiveEventData {
+  const position = formatPositionId(event.position);
+  switch (event.type) {
+    case 'live':
+      return { type: 'live', position, subscriptionId, registered };
+    case 'invalidate':
+      return {
+        type: 'invalidate',
+        position,
+        queries: event.queries as string[],
+        tables: event.tables as string[],
+      };
+    case 'refetch-all':
+      return { type: 'refetch-all', position, reason: event.reason };
+  }
+}
+
+/**
+ * Serializes the `result` of a tracked subscription event exactly as tRPC's WebSocket adapter
+ * does (superjson, then JSON), minus the request id: `"id":<pos>,"data":<superjson({id, data})>`.
+ * Shared by every client that gets the same event, so it is computed once per distinct payload.
+ */
+function encodeResultBody(position: string, data: LiveEventData): string {
+  return `"id":${JSON.stringify(position)},"data":${JSON.stringify(superjson.serialize({ id: position, data }))}`;
+}
+
+/** The full tRPC response message for one request: the envelope tRPC's `respond()` writes. */
+export function encodeEventMessage(request: SubscriptionRequest, body: string): string {
+  return `{"id":${request.idJson}${request.jsonrpc ? ',"jsonrpc":"2.0"' : ''},"result":{"type":"data",${body}}}`;
+}
+
+/**
+ * Encoded event bodies of the current position, keyed by content: a change that invalidates the
+ * same query keys for 1,000 clients is serialized once. Reset when the position moves on, so it
+ * holds one publish's worth of distinct payloads at most.
+ */
+export class EventEncodingCache {
+  #position = '';
+  readonly #bodies = new Map<string, string>();
+
+  body(event: SubscriptionEvent, subscriptionId: string, registered: number): string {
+    const position = formatPositionId(event.position);
+    if (event.type === 'live') return encodeResultBody(position, toWire(event, subscriptionId, registered));
+    if (position !== this.#position) {
+      this.#position = position;
+      this.#bodies.clear();
+    }
+    const key =
+      event.type === 'invalidate'
+        ? `i\u0000${event.queries.join('\u0001')}\u0000${event.tables.join('\u0001')}`
+        : `r\u0000${event.reason}`;
+    let body = this.#bodies.get(key);
+    if (body === undefined) {
+      body = encodeResultBody(position, toWire(event, subscriptionId, registered));
+      this.#bodies.set(key, body);
+    }
+    return body;
+  }
+}
+
+export interface DirectDeliveryOptions extends BackpressureOptions {
+  readonly socket: WebSocket;
+  readonly request: SubscriptionRequest;
+  readonly subscription: LiveSubscription;
+  readonly subscriptionId: string;
+  readonly registered: number;
+  readonly cache: EventEncodingCache;
+  readonly metrics: ServerMetrics;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * Delivers a live subscription's events straight to its socket, bypassing tRPC's per-event path
+ * (an async-iteration chain with a promise race per event, plus superjson + JSON per client).
+ * One pending `next()` per subscription: when the hub publishes, every subscriber's callback runs
+ * in the same microtask checkpoint and writes a pre-encoded body, so one write reaches N sockets
+ * in one synchronous sweep. The bytes are the ones tRPC would have sent (same envelope, tracked
+ * id = position), so clients cannot tell. Resolves when the subscription ends (client gone,
+ * stopped, replaced, server closing).
+ */
+export function deliverDirectly(options: DirectDeliveryOptions): Promise<void> {
+  const { socket, request, subscription, cache, metrics } = options;
+  return new Promise<void>((resolve) => {
+    const finish = () => {
+      options.signal?.removeEventListener('abort', finish);
+      resolve();
+    };
+    options.signal?.addEventListener('abort', finish, { once: true });
+    if (options.signal?.aborted === true) return finish();
+    const write = (event: SubscriptionEvent) => {
+      const body = cache.body(event, options.subscriptionId, options.registered);
+      socket.send(encodeEventMessage(request, body), { binary: false });
+      metrics.eventSent();
+    };
+    const onNext = (next: IteratorResult<SubscriptionEvent>) => {
+      if (next.done) return finish();
+      if (socket.readyState !== socket.OPEN) return finish();
+      if (socket.bufferedAmount > options.maxBufferedBytes) {
+        // Rare path: wait for the socket to drain, then one refetch-all for everything missed.
+        void (async () => {
+          const writable = await waitForSocketCapacity(socket, options, options.signal, () =>
+            metrics.slowClientCut(),
+          );
+          if (!writable) return finish();
+          write(await collapseToRefetchAll(subscription, next.value));
+          arm();
+        })().catch(finish);
+        return;
+      }
+      write(next.value);
+      arm();
+    };
+    const arm = () => {
+      subscription.next().then(onNext, finish);
+    };
+    arm();
+  });
+}

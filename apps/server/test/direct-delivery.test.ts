@@ -1,0 +1,73 @@
+import superjson from 'superjson';
+import { describe, expect, it } from 'vitest';
+import { EventEncodingCache, encodeEventMessage } from '../src/live/live-delivery.ts';
+import { startServer } from '../src/testing/index.ts';
+import { connectLiveClient } from './support/live-client.ts';
+
+describe('direct event delivery', () => {
+  it('writes the bytes tRPC would write (same envelope, tracked id, superjson data)', () => {
+    const cache = new EventEncodingCache();
+    const event = {
+      type: 'invalidate',
+      position: { generation: 'g-1', frame: 42 },
+      queries: ['kpis', 'k"2'],
+      tables: ['orders'],
+    } as const;
+    for (const [id, jsonrpc] of [
+      [7, false],
+      ['abc', true],
+    ] as const) {
+      const message = encodeEventMessage(
+        { idJson: JSON.stringify(id), jsonrpc, lastEventId: null, stopped: false },
+        cache.body(event, 'sub-12345678', 0),
+      );
+      const data = { type: 'invalidate', position: 'g-1:42', queries: ['kpis', 'k"2'], tables: ['orders'] };
+      // What @trpc/server's ws adapter sends: respond() → transformTRPCResponse → JSON.stringify.
+      const trpc = JSON.stringify({
+        id,
+        jsonrpc: jsonrpc ? '2.0' : undefined,
+        result: { type: 'data', id: 'g-1:42', data: superjson.serialize({ id: 'g-1:42', data }) },
+      });
+      expect(message).toBe(trpc);
+    }
+  });
+
+  it('serializes one payload per distinct event and position', () => {
+    const cache = new EventEncodingCache();
+    const at = (frame: number) => ({ generation: 'g', frame });
+    const a = cache.body({ type: 'invalidate', position: at(1), queries: ['q'], tables: ['t'] }, 's1', 0);
+    const b = cache.body({ type: 'invalidate', position: at(1), queries: ['q'], tables: ['t'] }, 's2', 0);
+    const c = cache.body({ type: 'invalidate', position: at(1), queries: ['r'], tables: ['t'] }, 's3', 0);
+    const d = cache.body({ type: 'invalidate', position: at(2), queries: ['q'], tables: ['t'] }, 's1', 0);
+    expect(b).toBe(a);
+    expect(c).not.toBe(a);
+    expect(d).toContain('"g:2"');
+  });
+
+  it('keeps the protocol across unsubscribe/resubscribe on one socket, and with direct delivery off', async () => {
+    for (const directEvents of [true, false]) {
+      await using server = await startServer({ config: { directEvents } });
+      await using client = connectLiveClient(server.wsUrl);
+      client.subscribe();
+      const ack = await client.events.next();
+      await client.trpc.live.update.mutate({
+        subscriptionId: client.subscriptionId,
+        add: [{ key: 'kpis', path: 'dashboard.kpis', input: {}, since: ack.id }],
+      });
+      const w1 = await client.trpc.orders.setStatus.mutate({ id: 3, status: 'shipped' });
+      expect((await client.events.next()).id).toBe(w1.frame);
+
+      // Same socket, same subscriptionId, a new tRPC request id: resume from the last event.
+      client.subscribe(w1.frame);
+      const resumed = await client.events.next();
+      expect(resumed.data).toMatchObject({ type: 'live', position: w1.frame, registered: 1 });
+      const w2 = await client.trpc.orders.setStatus.mutate({ id: 4, status: 'paid' });
+      const e2 = await client.events.next();
+      expect(e2).toEqual({
+        id: w2.frame,
+        data: { type: 'invalidate', position: w2.frame, queries: ['kpis'], tables: ['orders'] },
+      });
+      expect(client.events.size).toBe(0);
+    }
+  });
+});

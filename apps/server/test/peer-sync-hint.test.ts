@@ -1,0 +1,46 @@
+import { startSqld } from '@liveframe/native/testing';
+import { describe, expect, it } from 'vitest';
+import { SYNC_HINT_PATH, SYNC_HINT_SIGNATURE_HEADER } from '../src/cluster/peer-sync-hints.ts';
+import { startServer } from '../src/testing/index.ts';
+import { connectLiveClient } from './support/live-client.ts';
+
+// B polls only once an hour: an event on B can only come from A's sync hint.
+const NO_POLLING_MS = 3_600_000;
+
+describe('peer sync hints (replica mode)', () => {
+  it('a write through A reaches a client on B without B polling, and unsigned hints are refused', async () => {
+    await using sqld = await startSqld();
+    await using b = await startServer({
+      mode: 'replica',
+      primaryUrl: sqld.url,
+      config: { syncIntervalMs: NO_POLLING_MS, peerSecret: 'peer-secret' },
+    });
+    await using a = await startServer({
+      mode: 'replica',
+      primaryUrl: sqld.url,
+      config: { syncIntervalMs: NO_POLLING_MS, peers: [b.url], peerSecret: 'peer-secret', seed: false },
+    });
+    await using writer = connectLiveClient(a.wsUrl);
+    await using reader = connectLiveClient(b.wsUrl);
+    reader.subscribe();
+    const ack = await reader.events.next();
+    await reader.trpc.live.update.mutate({
+      subscriptionId: reader.subscriptionId,
+      add: [{ key: 'kpis', path: 'dashboard.kpis', input: {}, since: ack.id }],
+    });
+    for (let i = 0; i < 3; i++) {
+      const { frame } = await writer.trpc.orders.setStatus.mutate({ id: 1 + i, status: 'shipped' });
+      const event = await reader.events.until((e) => e.id === frame);
+      expect(event.data).toMatchObject({ type: 'invalidate', queries: ['kpis'], tables: ['orders'] });
+    }
+    expect(a.services.peerHints.stats.sent).toBeGreaterThan(0);
+    expect(b.services.peerHints.stats.received).toBeGreaterThan(0);
+
+    const body = JSON.stringify({ position: ack.id });
+    const post = (headers: Record<string, string>) =>
+      fetch(`${b.url}${SYNC_HINT_PATH}`, { method: 'POST', body, headers });
+    expect((await post({})).status).toBe(401);
+    expect((await post({ [SYNC_HINT_SIGNATURE_HEADER]: '00'.repeat(32) })).status).toBe(401);
+    expect((await fetch(`${b.url}${SYNC_HINT_PATH}`)).status).toBe(405);
+  });
+});
