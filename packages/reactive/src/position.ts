@@ -1,16 +1,8 @@
+// Frames are the clock (DESIGN.md): db-core defines the position type; reactive only compares them.
+import type { FramePosition } from '@liveframe/db-core';
 import { ReactiveError } from './reactive-error.ts';
 
-/**
- * Frames are the clock (DESIGN.md): a replication frame within one primary generation. Frames of
- * different generations are not comparable; a generation change means "refetch all".
- * Structurally identical to db-core's `FramePosition`, so reactive never imports db-core.
- *
- * @example const p: FramePosition = { generation: 'g-7f3a', frame: 42 };
- */
-export interface FramePosition {
-  readonly generation: string;
-  readonly frame: number;
-}
+export type { FramePosition };
 
 /**
  * Orders two positions: negative if `a` is before `b`, 0 if equal, positive if after, and `null`
