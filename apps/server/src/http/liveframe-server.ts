@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AnyRouter } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import pino, { type Logger } from 'pino';
@@ -10,7 +11,7 @@ import { type TablePermissions, tablePermissions } from '../auth/table-permissio
 import { ChangeLogCompaction } from '../cluster/change-log-compaction.ts';
 import { PeerSyncHints, SYNC_HINT_PATH } from '../cluster/peer-sync-hints.ts';
 import { type ServerConfig, type ServerConfigInput, serverConfigSchema } from '../config.ts';
-import type { LiveDatabase } from '../db/database-contract.ts';
+import type { Database, LiveDatabase } from '../db/database-contract.ts';
 import { openLiveDatabase } from '../db/open-database.ts';
 import {
   type CapturedStatement,
@@ -35,9 +36,29 @@ import { defaultStaticDir, staticFiles } from './static-files.ts';
 
 export interface LiveframeServerOptions {
   readonly config?: ServerConfigInput;
+  /**
+   * The app's tRPC router, built with `createRouter` from this package; it must mount
+   * `liveRouter` at `live` (the live protocol). Default: the demo dashboard's `appRouter`.
+   *
+   * @example createLiveframeServer({ router: createRouter({ live: liveRouter, todos: todosRouter }), schema: TODOS_SQL })
+   */
+  readonly router?: AnyRouter;
+  /**
+   * Idempotent schema SQL (`CREATE TABLE IF NOT EXISTS ...`) run at start, through the primary in
+   * replica mode, followed by `installChangeLog` there. Ignored when `prepareDatabase` is given.
+   */
+  readonly schema?: string;
+  /**
+   * Full control of start-up migrations/seeding (replaces `schema`); in replica mode call
+   * `db.installChangeLog()` after migrating. Default without `router`: the demo domain's setup.
+   */
+  readonly prepareDatabase?: (
+    db: Database,
+    context: { readonly config: ServerConfig; readonly logger: Logger },
+  ) => Promise<void>;
   /** Replaces the signed-token authenticator. */
   readonly authenticate?: Authenticator;
-  /** Replaces the demo roles' table rights. */
+  /** Replaces the demo roles' table rights (`admin` reads every table, `analyst` most). */
   readonly permissions?: TablePermissions;
   readonly logger?: Logger;
 }
@@ -50,6 +71,12 @@ export interface LiveframeServer extends AsyncDisposable {
   readonly config: ServerConfig;
   readonly services: LiveframeServices;
   close(): Promise<void>;
+}
+
+/** `schema` option: idempotent SQL, then the replicated change log in replica mode. */
+async function prepareSchema(db: Database, schema: string | undefined): Promise<void> {
+  if (schema !== undefined) await db.exec(schema);
+  if (db.mode === 'replica') await db.installChangeLog();
 }
 
 type AppCaller = ReturnType<ReturnType<typeof createCallerFactory>>;
@@ -86,11 +113,22 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
           ...(config.primaryAuthToken === undefined ? {} : { authToken: config.primaryAuthToken }),
         });
   const driver = database.driver;
+  const router = (options.router ?? appRouter) as typeof appRouter;
+  if (!Object.hasOwn(router._def.procedures, 'live.events')) {
+    await database[Symbol.asyncDispose]();
+    throw new Error('createLiveframeServer: the router must mount liveRouter at `live`');
+  }
+  const prepare =
+    options.prepareDatabase ??
+    (options.router === undefined
+      ? (db: Database) =>
+          prepareDemoDatabase(db, { seed: config.seed, tenantId: config.anonymousTenant, logger })
+      : (db: Database) => prepareSchema(db, options.schema));
   try {
     // Local mode: the writer is ours; replica mode: durability is the primary's business.
     if (driver.mode === 'local')
       await driver.exec(`PRAGMA synchronous = ${config.synchronous.toUpperCase()}`);
-    await prepareDemoDatabase(driver, { seed: config.seed, tenantId: config.anonymousTenant, logger });
+    await prepare(driver, { config, logger });
   } catch (error) {
     await database[Symbol.asyncDispose]();
     throw error;
@@ -115,8 +153,8 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
     waitTimeoutMs: config.minFrameTimeoutMs,
     logger,
   });
-  const createCaller = createCallerFactory(appRouter);
-  const procedures = appRouter._def.procedures as unknown as Record<
+  const createCaller = createCallerFactory(router);
+  const procedures = router._def.procedures as unknown as Record<
     string,
     { _def: { type: string; meta?: { live?: boolean } } }
   >;
@@ -196,7 +234,7 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
   const serveStatic = staticDir === undefined ? undefined : staticFiles(staticDir);
   let state: 'serving' | 'draining' | 'closed' = 'serving';
   const trpcHttp = createHTTPHandler({
-    router: appRouter,
+    router,
     basePath: '/trpc/',
     createContext: (opts) => createLiveframeContext(services, opts),
     onError: ({ error, path }) => {
@@ -237,7 +275,7 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes });
   const wsHandler = applyWSSHandler({
     wss,
-    router: appRouter,
+    router,
     createContext: (opts) => createLiveframeContext(services, opts),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
     onError: ({ error, path }) => {

@@ -21,6 +21,9 @@ export interface StartServerOptions {
   readonly config?: ServerConfigInput;
   readonly authenticate?: LiveframeServerOptions['authenticate'];
   readonly permissions?: LiveframeServerOptions['permissions'];
+  readonly router?: LiveframeServerOptions['router'];
+  readonly schema?: LiveframeServerOptions['schema'];
+  readonly prepareDatabase?: LiveframeServerOptions['prepareDatabase'];
 }
 
 async function resolvePaths(
@@ -60,6 +63,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Liv
       config: configFor(options, dbPath),
       ...(options.authenticate === undefined ? {} : { authenticate: options.authenticate }),
       ...(options.permissions === undefined ? {} : { permissions: options.permissions }),
+      ...(options.router === undefined ? {} : { router: options.router }),
+      ...(options.schema === undefined ? {} : { schema: options.schema }),
+      ...(options.prepareDatabase === undefined ? {} : { prepareDatabase: options.prepareDatabase }),
     });
     const close = async () => {
       await server.close();
