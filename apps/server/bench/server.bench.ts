@@ -138,8 +138,12 @@ const syncIntervalMs = Number(process.env.BENCH_SYNC_INTERVAL_MS ?? 10);
 if (PARTS.has('cross')) {
   await using sqld = await startSqld();
   const replica = { mode: 'replica', primaryUrl: sqld.url, config: { syncIntervalMs } } as const;
-  await using a = await startServerProcess(replica);
-  await using b = await startServerProcess({ ...replica, config: { ...replica.config, seed: false } });
+  // B first, so A can be started with B as its peer: A's writes send B a sync hint.
+  await using b = await startServerProcess(replica);
+  await using a = await startServerProcess({
+    ...replica,
+    config: { ...replica.config, seed: false, peers: [b.url] },
+  });
   await using onA = connectLiveClient(a.wsUrl);
   await using onB = connectLiveClient(b.wsUrl);
   onB.subscribe();
@@ -178,7 +182,7 @@ results.server_rss_mb_1000_clients = +fanoutRss.toFixed(1);
 results.baseline_mutation_roundtrip_p50_ms = ms(b50);
 results.baseline_query_roundtrip_p50_ms = ms(percentile(queryBaseline, 50));
 results.replica_sync_interval_ms = syncIntervalMs;
-results.note = `same-server and fan-out: local mode, server in the bench process, ${FANOUT} clients in a child process (RSS is the server's); cross-server: replica mode, two server processes on one sqld, sync every ${syncIntervalMs} ms`;
+results.note = `same-server and fan-out: local mode, server in the bench process, ${FANOUT} clients in a child process (RSS is the server's); cross-server: replica mode, two server processes on one sqld, A hints B after each write (--peers), B also polls every ${syncIntervalMs} ms`;
 
 const row = (metric: string, values: number[], base: number) => ({
   metric,

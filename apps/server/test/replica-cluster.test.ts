@@ -72,7 +72,7 @@ describe('replica mode: two servers on one sqld', () => {
       if (order?.status !== status) stale++;
     }
     expect(stale).toBe(0);
-  });
+  }, 180_000); // 1,000 sequential cross-server round trips: minutes on a loaded 2-core machine
 
   it('a client reconnecting to B with lastEventId gets the invalidations it missed', async () => {
     await using sqld = await startSqld();
