@@ -9,6 +9,11 @@
 // method): AUTOINCREMENT log +80-90%; a range log that extends the newest row (UPDATE ... hi)
 // +148%; integer table ids or one packed integer column: no better than the text column; an
 // empty trigger body costs ~0%, so the cost is the log row's b-tree insert itself.
+// Re-measured in change-log-variants.bench.ts (20k app rows, best of 12-25 rounds, load ~8 on 2
+// cores, noise about +-6 points): text tbl 38-49%, integer tbl id 45-57%, coalescing one row per
+// (tbl, rid) with a UNIQUE index + UPSERT 73-82% inserts / 93% updates, a separate UPDATE OF rowid
+// trigger for moved rows 38-44% inserts / 54% updates (vs 52%); cache_size / temp_store pragmas
+// change base and log alike. The text layout stays.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
