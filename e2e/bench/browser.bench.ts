@@ -67,7 +67,11 @@ async function updateLatencies(
     await dashboard.page.waitForFunction('window.__liveframe.queryClient.isFetching() === 0');
     const { shown } = await watchNextRow(dashboard.page, await newestRowId(dashboard.page));
     const started = wallClockMs();
-    const write = await writeOrder(writeUrl, 1 + (i % 20), 1 + (i % 10));
+    const write = await writeOrder(writeUrl, 1 + (i % 20), 1 + (i % 10)).catch((error: unknown) => {
+      writeErrors.push(String(error));
+      return null;
+    });
+    if (write === null) continue;
     const latency = (await shown) - started;
     // The change set that carried this write: the oldest logged one at or past its frame.
     const frame = Number(write.frame.slice(write.frame.lastIndexOf(':') + 1));
@@ -84,6 +88,9 @@ async function updateLatencies(
   return { total: sorted(total), event: sorted(event), refetch: sorted(refetch) };
 }
 
+/** Failed writes (the server's errors), reported instead of aborting the run. */
+const writeErrors: string[] = [];
+
 /** Writes at `rate`/s for `seconds` through `writeUrl`; returns how many were acknowledged. */
 async function generateLoad(writeUrl: string, rate: number, seconds: number): Promise<number> {
   const total = rate * seconds;
@@ -97,6 +104,7 @@ async function generateLoad(writeUrl: string, rate: number, seconds: number): Pr
     inFlight.push(writeOrder(writeUrl, 1 + (i % 20), 1 + (i % 10)));
   }
   const results = await Promise.allSettled(inFlight);
+  for (const result of results) if (result.status === 'rejected') writeErrors.push(String(result.reason));
   return results.filter((r) => r.status === 'fulfilled').length;
 }
 
@@ -104,6 +112,7 @@ interface LogTotals {
   changeSets: number;
   refetches: number;
   skipped: number;
+  fetches: number;
 }
 
 async function main(): Promise<void> {
@@ -139,7 +148,8 @@ async function main(): Promise<void> {
   const last = await writeOrder(serverA.url);
   await onB.orderRow(last.id).waitFor({ timeout: 30_000 });
   const after = await totals();
-  const refetches = after.refetches - before.refetches;
+  // Fetches actually sent, not queries named by change sets (one fetch can serve several).
+  const refetches = after.fetches - before.fetches;
   const liveQueries = (await onB.page.evaluate(
     'window.__liveframe.registry.getStatus().liveQueries',
   )) as number;
@@ -167,6 +177,7 @@ async function main(): Promise<void> {
     refetches_per_write: Math.round((refetches / (writes + 1)) * 100) / 100,
     skipped_per_write: Math.round(((after.skipped - before.skipped) / (writes + 1)) * 100) / 100,
     machine_load_avg_1m: round(load),
+    write_errors: writeErrors.length,
   };
 
   const rows: [string, string, string, string][] = [
@@ -205,6 +216,9 @@ async function main(): Promise<void> {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
   console.log(`(machine load average over the last minute: ${results.machine_load_avg_1m})`);
+  if (writeErrors.length > 0) {
+    console.log(`${writeErrors.length} writes failed on the server, first: ${writeErrors[0]?.slice(0, 300)}`);
+  }
   await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwrote ${RESULTS}`);
 }

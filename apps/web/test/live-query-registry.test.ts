@@ -162,7 +162,7 @@ describe('LiveQueryRegistry', () => {
     await settle();
     expect(log.getSnapshot()).toHaveLength(1);
     expect(log.getSnapshot()[0]?.refetched).toEqual(['orders.list', 'kpis.summary']);
-    expect(log.totals).toEqual({ changeSets: 1, refetches: 2, skipped: 0 });
+    expect(log.totals).toEqual({ changeSets: 1, refetches: 2, skipped: 0, fetches: 2 });
   });
 
   it('refetches everything and re-registers on refetch-all', async () => {
@@ -238,6 +238,7 @@ describe('LiveQueryRegistry', () => {
     await settle();
     // The first fetch (started at frame 1) is still running: nothing was cancelled or doubled.
     expect(orders.calls).toBe(1);
+    expect(log.totals).toMatchObject({ refetches: 3, fetches: 0 });
     orders.release();
     // The owed refetch starts on a timer after the first fetch has settled.
     await expect.poll(() => orders.calls).toBe(2);
@@ -245,6 +246,8 @@ describe('LiveQueryRegistry', () => {
     await expect.poll(() => queryClient.isFetching()).toBe(0);
     await settle();
     expect(orders.calls).toBe(2);
+    // Three change sets named the query; one fetch served them all.
+    expect(log.totals).toMatchObject({ refetches: 3, fetches: 1 });
     expect(log.getSnapshot().every((record) => record.durationMs !== null)).toBe(true);
   });
 

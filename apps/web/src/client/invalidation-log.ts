@@ -34,7 +34,7 @@ export class InvalidationLog {
   #nextId = 1;
   readonly #listeners = new Set<() => void>();
   /** Totals since the client started, for metrics such as refetches per write. */
-  #totals = { changeSets: 0, refetches: 0, skipped: 0 };
+  #totals = { changeSets: 0, refetches: 0, skipped: 0, fetches: 0 };
 
   constructor(capacity = 50) {
     this.#capacity = capacity;
@@ -47,8 +47,17 @@ export class InvalidationLog {
 
   readonly getSnapshot = (): readonly InvalidationRecord[] => this.#records;
 
-  get totals(): Readonly<{ changeSets: number; refetches: number; skipped: number }> {
+  /**
+   * `refetches`/`skipped`: queries the change sets named, refetched or not. `fetches`: refetches
+   * actually sent; fewer than `refetches` when several change sets were served by one fetch.
+   */
+  get totals(): Readonly<{ changeSets: number; refetches: number; skipped: number; fetches: number }> {
     return this.#totals;
+  }
+
+  /** Counts one refetch actually sent because of live events. */
+  countFetch(): void {
+    this.#totals = { ...this.#totals, fetches: this.#totals.fetches + 1 };
   }
 
   /** Adds a record and returns its id, for {@link update} when its refetches settle. */
@@ -56,6 +65,7 @@ export class InvalidationLog {
     const id = this.#nextId++;
     this.#records = [{ ...record, id }, ...this.#records].slice(0, this.#capacity);
     this.#totals = {
+      ...this.#totals,
       changeSets: this.#totals.changeSets + 1,
       refetches: this.#totals.refetches + record.refetched.length,
       skipped: this.#totals.skipped + record.skipped.length,

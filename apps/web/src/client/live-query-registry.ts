@@ -220,6 +220,7 @@ export class LiveQueryRegistry {
     entry.owed = null;
     // After the settling fetch has handed its data to react-query, not inside its query function.
     setTimeout(() => {
+      this.#options.log.countFetch();
       void this.#options.queryClient
         .invalidateQueries({ queryKey: entry.registration.queryKey, exact: true }, { cancelRefetch: false })
         .finally(() => {
@@ -465,12 +466,13 @@ export class LiveQueryRegistry {
     });
     if (refetched.length === 0) return;
     const started = performance.now();
-    const settled: Promise<void>[] = refetch.map((entry) =>
-      queryClient.invalidateQueries(
+    const settled: Promise<void>[] = refetch.map((entry) => {
+      log.countFetch();
+      return queryClient.invalidateQueries(
         { queryKey: entry.registration.queryKey, exact: true },
         { cancelRefetch: false },
-      ),
-    );
+      );
+    });
     for (const entry of owe) {
       settled.push(
         new Promise<void>((resolve) => {
