@@ -85,4 +85,12 @@ describe('minFrameLink', () => {
     expect(clock.minFrame).toBeNull();
     expect(refetchAll).toBe(1);
   });
+
+  it('does not take the frame of live.update (not a write) as a read-your-writes floor', async () => {
+    const clock = new FrameClock();
+    const server = fakeServer(() => ({ position: 'g1:50', stale: [], frame: 'g1:50' }));
+    const client = createTRPCUntypedClient({ links: [minFrameLink({ clock }), server.link] });
+    await client.mutation('live.update', { subscriptionId: 'tab-1', add: [] });
+    expect(clock.minFrame).toBeNull();
+  });
 });

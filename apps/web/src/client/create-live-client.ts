@@ -117,7 +117,11 @@ export function createLiveClient<TRouter extends AnyTRPCRouter>(
   let registry: LiveQueryRegistry | undefined;
   const untyped = createTRPCUntypedClient<TRouter>({
     links: [
-      minFrameLink<TRouter>({ clock, onGenerationChanged: () => registry?.refetchAll('generation changed') }),
+      minFrameLink<TRouter>({
+        clock,
+        ignorePaths: [(options.livePaths ?? DEFAULT_LIVE_PATHS).update],
+        onGenerationChanged: () => registry?.refetchAll('generation changed'),
+      }),
       terminating,
     ],
   });

@@ -11,6 +11,11 @@ export interface MinFrameEnvelope {
 
 export interface MinFrameLinkOptions {
   readonly clock: FrameClock;
+  /**
+   * Mutations whose `frame` is not a write of ours: `live.update` answers with the server's
+   * current frame, and waiting for it would only slow reads on a replica that is behind.
+   */
+  readonly ignorePaths?: readonly string[];
   /** The server's replica is on another primary generation: everything cached may be stale. */
   readonly onGenerationChanged?: () => void;
 }
@@ -25,6 +30,7 @@ export interface MinFrameLinkOptions {
  */
 export function minFrameLink<TRouter extends AnyTRPCRouter>(options: MinFrameLinkOptions): TRPCLink<TRouter> {
   const { clock } = options;
+  const ignored = new Set(options.ignorePaths ?? ['live.update']);
   return () =>
     ({ op, next }) =>
       observable((observer) => {
@@ -34,7 +40,7 @@ export function minFrameLink<TRouter extends AnyTRPCRouter>(options: MinFrameLin
         const forwarded = envelope === null ? op : { ...op, input: envelope };
         const subscription = next(forwarded).subscribe({
           next(result) {
-            if (op.type === 'mutation') {
+            if (op.type === 'mutation' && !ignored.has(op.path)) {
               const data = (result.result as { data?: unknown }).data;
               const frame =
                 typeof data === 'object' && data !== null && 'frame' in data ? data.frame : undefined;
