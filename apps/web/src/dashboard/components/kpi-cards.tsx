@@ -45,7 +45,8 @@ export function KpiCards(): ReactNode {
       {kpis.map((kpi) => (
         <article key={kpi.id} className="card kpi" data-testid={`kpi-${kpi.id}`}>
           <h3>{kpi.label}</h3>
-          <p className="kpi-value" data-testid={`kpi-${kpi.id}-value`}>
+          {/* Keyed by the value: a change remounts it, which replays the highlight animation. */}
+          <p key={kpi.value} className="kpi-value changed" data-testid={`kpi-${kpi.id}-value`}>
             {kpi.value}
           </p>
           <p className="kpi-hint">{kpi.hint}</p>
