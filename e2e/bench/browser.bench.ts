@@ -5,6 +5,7 @@
  *   npm run bench -w @liveframe/e2e              # replica mode: sqld + two servers
  *   npm run bench -w @liveframe/e2e -- --local   # one local server (A and B are the same)
  *   ... -- --sync-interval-ms 100                # replica polling interval (default 25)
+ *   ... -- --no-sync-hints                       # B polls only; A does not hint it (--peers)
  *
  * Figures go to bench/results/web.json (flat), with a same-run baseline for the ratio.
  */
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     'load-seconds': { type: 'string', default: '10' },
     // The replica polling interval of the servers; 25 ms is what `npm run start:cluster` uses.
     'sync-interval-ms': { type: 'string', default: '25' },
+    // Without sync hints (--peers), server B learns of A's writes only by polling.
+    'no-sync-hints': { type: 'boolean', default: false },
   },
 });
 const SYNC_INTERVAL_MS = values['sync-interval-ms'];
@@ -120,7 +123,8 @@ async function main(): Promise<void> {
   // The server processes inherit the environment; main.ts reads this variable.
   process.env.LIVEFRAME_SYNC_INTERVAL_MS = SYNC_INTERVAL_MS;
   const mode = values.local ? 'local' : 'replica';
-  await using cluster = await startCluster({ servers: values.local ? 1 : 2, mode });
+  const syncHints = !values['no-sync-hints'];
+  await using cluster = await startCluster({ servers: values.local ? 1 : 2, mode, syncHints });
   await using browser = await launchBrowser();
   const serverA = cluster.server(0);
   const serverB = cluster.servers[1] ?? serverA;
@@ -159,6 +163,7 @@ async function main(): Promise<void> {
     mode,
     samples: SAMPLES,
     server_sync_interval_ms: Number(SYNC_INTERVAL_MS),
+    server_sync_hints: !values['no-sync-hints'],
     browser_update_p50_ms: round(percentile(crossServer.total, 50)),
     browser_update_p95_ms: round(percentile(crossServer.total, 95)),
     browser_event_p50_ms: round(percentile(crossServer.event, 50)),

@@ -29,15 +29,21 @@ export class Cluster implements AsyncDisposable {
     };
     try {
       const sqld = use(await startSqld());
-      const servers: ServerProcess[] = [];
-      // One at a time: each one creates the schema and seeds the primary if it is empty.
-      const config = { staticDir: webDistDir() };
-      for (let i = 0; i < options.servers; i++) {
-        const server =
+      const servers: ServerProcess[] = new Array(options.servers);
+      // One at a time (each one creates the schema and seeds the primary if it is empty), last
+      // to first, so each server can be told the URLs of the ones after it: with
+      // `syncHints`, server 0 (where the benches write) hints every other server to sync now.
+      for (let i = options.servers - 1; i >= 0; i--) {
+        const later = servers.slice(i + 1).map((server) => server.url);
+        const config = {
+          staticDir: webDistDir(),
+          ...(options.syncHints === true && later.length > 0 ? { peers: later } : {}),
+        };
+        servers[i] = use(
           options.mode === 'local'
             ? await startServerProcess({ mode: 'local', config })
-            : await startServerProcess({ mode: 'replica', primaryUrl: sqld.url, config });
-        servers.push(use(server));
+            : await startServerProcess({ mode: 'replica', primaryUrl: sqld.url, config }),
+        );
       }
       const cluster = new Cluster(sqld, servers);
       cluster.#started = started;
@@ -86,6 +92,11 @@ export interface ClusterOptions {
    * server has its own local file (the `npm start` default); they do not share data.
    */
   readonly mode?: 'replica' | 'local';
+  /**
+   * Replica mode: server 0 tells the others to sync right after each of its writes (`--peers`)
+   * instead of leaving it to their next poll.
+   */
+  readonly syncHints?: boolean;
 }
 
 /** Starts a disposable cluster; see {@link Cluster}. */
