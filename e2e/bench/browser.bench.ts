@@ -53,6 +53,8 @@ interface UpdateTimings {
   readonly event: number[];
   /** Event received → all its refetches settled (the client's round trip for fresh data). */
   readonly refetch: number[];
+  /** The write's own HTTP round trip (orders.create through server A), for comparison. */
+  readonly write: number[];
 }
 
 /** Write through `writeUrl`, time until `dashboard` shows the row; one write at a time. */
@@ -64,6 +66,7 @@ async function updateLatencies(
   const total: number[] = [];
   const event: number[] = [];
   const refetch: number[] = [];
+  const writeRtt: number[] = [];
   for (let i = 0; i < samples + 3; i++) {
     // Start from a quiet page: a refetch still running (or owed) for an earlier write could pick
     // up this write by luck and make the figure look better than the live path is.
@@ -75,6 +78,7 @@ async function updateLatencies(
       return null;
     });
     if (write === null) continue;
+    const written = wallClockMs();
     const latency = (await shown) - started;
     // The change set that carried this write: the oldest logged one at or past its frame.
     const frame = Number(write.frame.slice(write.frame.lastIndexOf(':') + 1));
@@ -84,11 +88,12 @@ async function updateLatencies(
     )) as { receivedAt: number; durationMs: number | null } | null;
     if (i < 3) continue; // the first writes warm up caches and JIT
     total.push(latency);
+    writeRtt.push(written - started);
     if (record !== null) event.push(record.receivedAt - started);
     if (record?.durationMs !== null && record?.durationMs !== undefined) refetch.push(record.durationMs);
   }
   const sorted = (values: number[]) => values.sort((a, b) => a - b);
-  return { total: sorted(total), event: sorted(event), refetch: sorted(refetch) };
+  return { total: sorted(total), event: sorted(event), refetch: sorted(refetch), write: sorted(writeRtt) };
 }
 
 /** Failed writes (the server's errors), reported instead of aborting the run. */
@@ -168,6 +173,7 @@ async function main(): Promise<void> {
     browser_update_p95_ms: round(percentile(crossServer.total, 95)),
     browser_event_p50_ms: round(percentile(crossServer.event, 50)),
     browser_refetch_p50_ms: round(percentile(crossServer.refetch, 50)),
+    write_roundtrip_p50_ms: round(percentile(crossServer.write, 50)),
     browser_update_same_server_p50_ms: round(percentile(sameServer.total, 50)),
     browser_update_same_server_p95_ms: round(percentile(sameServer.total, 95)),
     browser_event_same_server_p50_ms: round(percentile(sameServer.event, 50)),
@@ -198,6 +204,12 @@ async function main(): Promise<void> {
       String(results.browser_event_p50_ms),
       String(results.browser_event_same_server_p50_ms),
       `${round(results.browser_event_p50_ms / results.browser_event_same_server_p50_ms)}x`,
+    ],
+    [
+      'write HTTP round trip p50 ms',
+      String(results.write_roundtrip_p50_ms),
+      String(round(percentile(sameServer.write, 50))),
+      '',
     ],
     [
       'event → refetches settled p50 ms',
