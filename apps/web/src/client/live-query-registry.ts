@@ -4,6 +4,7 @@ import { type FramePosition, formatFramePosition, isAtOrPast, parseFramePosition
 import type { InvalidationLog } from './invalidation-log.ts';
 import type { LiveChannel, LiveEventData, LiveRegistration } from './live-channel.ts';
 import { liveframeCodeOf } from './min-frame-link.ts';
+import { newSubscriptionId } from './subscription-id.ts';
 
 /** A live query as the registry knows it: its react-query key plus the tRPC call behind it. */
 export interface LiveQueryRegistration {
@@ -119,7 +120,7 @@ export class LiveQueryRegistry {
 
   constructor(options: LiveQueryRegistryOptions) {
     this.#options = options;
-    this.subscriptionId = options.subscriptionId ?? crypto.randomUUID();
+    this.subscriptionId = options.subscriptionId ?? newSubscriptionId();
     this.#status = { position: null, liveQueries: 0, subscriptionId: this.subscriptionId };
   }
 
