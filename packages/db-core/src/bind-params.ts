@@ -29,8 +29,16 @@ export function checkBindParams(
         sql,
       });
     }
-    for (let i = 0; i < params.length; i++) checkValue(params[i], `parameter ${i + 1}`, sql);
-    return params as SqlValue[];
+    let out: SqlValue[] | undefined;
+    for (let i = 0; i < params.length; i++) {
+      const value = params[i];
+      checkValue(value, `parameter ${i + 1}`, sql);
+      if (typeof value === 'number' && Number.isSafeInteger(value)) {
+        out ??= params.slice();
+        out[i] = BigInt(value);
+      }
+    }
+    return out ?? (params as SqlValue[]);
   }
   if (typeof params !== 'object' || params instanceof Uint8Array) {
     throw new DbError('BAD_PARAMS', 'parameters must be an array or a plain object', { sql });
@@ -50,13 +58,22 @@ export function checkBindParams(
       throw new DbError('BAD_PARAMS', `missing named parameter ${name}`, { sql });
     }
     checkValue(value, name, sql);
-    out[bare] = value as SqlValue;
+    out[bare] = asInteger(value as SqlValue);
   }
   for (const key of Object.keys(given)) {
     const bare = /^[:@$]/.test(key) ? key.slice(1) : key;
     if (!expected.has(bare)) throw new DbError('BAD_PARAMS', `unknown named parameter ${key}`, { sql });
   }
   return out;
+}
+
+/**
+ * libsql-js binds every JS number as REAL, so `7` would be stored as 7.0 in an untyped column and
+ * `(? - x) / ?` would divide as floats. Integral numbers in the safe range are what callers mean
+ * as INTEGER, so they are bound as bigint (which libsql binds as INTEGER); others stay REAL.
+ */
+function asInteger(value: SqlValue): SqlValue {
+  return typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : value;
 }
 
 function checkValue(value: unknown, label: string, sql: string): void {

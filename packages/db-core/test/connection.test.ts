@@ -171,4 +171,22 @@ describe('Connection errors', () => {
     expect(row).toMatchObject({ a: null, b: 1.5, c: 'x', e: 2 ** 40, f: 'integer' });
     expect(Array.from(row!.d as Uint8Array)).toEqual([1, 2]);
   });
+
+  it('binds integral numbers as INTEGER and fractional ones as REAL (libsql-js would bind all as REAL)', () => {
+    using dir = tempDir();
+    using conn = seeded(dir.file('a.db'));
+    const positional = conn.get('SELECT typeof(?) AS i, typeof(?) AS r, ? / ? AS q, typeof(?) AS big', [
+      7,
+      7.5,
+      7,
+      2,
+      2 ** 60,
+    ]);
+    expect(positional).toEqual({ i: 'integer', r: 'real', q: 3, big: 'real' });
+    const named = conn.get('SELECT typeof(:i) AS i, typeof(:r) AS r', { i: -3, r: 0.25 });
+    expect(named).toEqual({ i: 'integer', r: 'real' });
+    conn.run('CREATE TABLE loose (v)');
+    conn.run('INSERT INTO loose (v) VALUES (?)', [42]);
+    expect(conn.get('SELECT typeof(v) AS t, v FROM loose')).toEqual({ t: 'integer', v: 42 });
+  });
 });
