@@ -44,6 +44,32 @@ describe('direct event delivery', () => {
     expect(d).toContain('"g:2"');
   });
 
+  it('encodes each message once per request envelope and shares the buffer', () => {
+    const cache = new EventEncodingCache();
+    const event = {
+      type: 'invalidate',
+      position: { generation: 'g', frame: 1 },
+      queries: ['q'],
+      tables: ['t'],
+    } as const;
+    const request = (id: number, jsonrpc: boolean) => ({
+      idJson: String(id),
+      jsonrpc,
+      lastEventId: null,
+      stopped: false,
+    });
+    const a = cache.message(event, request(1, false), 's1', 0);
+    expect(a.toString('utf8')).toBe(encodeEventMessage(request(1, false), cache.body(event, 's1', 0)));
+    expect(cache.message(event, request(1, false), 's2', 0)).toBe(a);
+    expect(cache.message(event, request(1, true), 's3', 0).toString('utf8')).toBe(
+      encodeEventMessage(request(1, true), cache.body(event, 's3', 0)),
+    );
+    expect(cache.message(event, request(2, false), 's4', 0)).not.toBe(a);
+    expect(
+      cache.message({ ...event, position: { generation: 'g', frame: 2 } }, request(1, false), 's1', 0),
+    ).not.toBe(a);
+  });
+
   it('keeps the protocol across unsubscribe/resubscribe on one socket, and with direct delivery off', async () => {
     for (const directEvents of [true, false]) {
       await using server = await startServer({ config: { directEvents } });

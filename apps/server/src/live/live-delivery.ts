@@ -40,13 +40,17 @@ export function encodeEventMessage(request: SubscriptionRequest, body: string): 
 }
 
 /**
- * Encoded event bodies of the current position, keyed by content: a change that invalidates the
- * same query keys for 1,000 clients is serialized once. Reset when the position moves on, so it
- * holds one publish's worth of distinct payloads at most.
+ * Encoded events of the current position, keyed by content: a change that invalidates the same
+ * query keys for 1,000 clients is serialized once, and its whole message (envelope included) is
+ * encoded to UTF-8 once per distinct request id, so every socket sends the same `Buffer` (no
+ * per-socket string concatenation or string→bytes conversion). Reset when the position moves on,
+ * so it holds one publish's worth of distinct payloads at most.
  */
 export class EventEncodingCache {
   #position = '';
   readonly #bodies = new Map<string, string>();
+  /** body → (request envelope key → encoded message). */
+  readonly #messages = new Map<string, Map<string, Buffer>>();
 
   body(event: SubscriptionEvent, subscriptionId: string, registered: number): string {
     const position = formatPositionId(event.position);
@@ -54,6 +58,7 @@ export class EventEncodingCache {
     if (position !== this.#position) {
       this.#position = position;
       this.#bodies.clear();
+      this.#messages.clear();
     }
     const key =
       event.type === 'invalidate'
@@ -66,7 +71,35 @@ export class EventEncodingCache {
     }
     return body;
   }
+
+  /**
+   * The encoded message of `event` for `request`: shared by every request with the same id
+   * (tRPC clients number their requests alike, so usually one buffer per publish).
+   */
+  message(
+    event: SubscriptionEvent,
+    request: SubscriptionRequest,
+    subscriptionId: string,
+    registered: number,
+  ): Buffer {
+    const body = this.body(event, subscriptionId, registered);
+    if (event.type === 'live') return Buffer.from(encodeEventMessage(request, body));
+    let byRequest = this.#messages.get(body);
+    if (byRequest === undefined) {
+      byRequest = new Map();
+      this.#messages.set(body, byRequest);
+    }
+    const envelope = request.jsonrpc ? request.idJson : `${request.idJson}\u0000`;
+    let message = byRequest.get(envelope);
+    if (message === undefined) {
+      message = Buffer.from(encodeEventMessage(request, body));
+      byRequest.set(envelope, message);
+    }
+    return message;
+  }
 }
+
+const SEND_OPTIONS = { binary: false, compress: false, fin: true } as const;
 
 export interface DirectDeliveryOptions extends BackpressureOptions {
   readonly socket: WebSocket;
@@ -98,8 +131,9 @@ export function deliverDirectly(options: DirectDeliveryOptions): Promise<void> {
     options.signal?.addEventListener('abort', finish, { once: true });
     if (options.signal?.aborted === true) return finish();
     const write = (event: SubscriptionEvent) => {
-      const body = cache.body(event, options.subscriptionId, options.registered);
-      socket.send(encodeEventMessage(request, body), { binary: false });
+      // A shared Buffer as a text frame: ws frames it without copying or re-encoding the payload.
+      const message = cache.message(event, request, options.subscriptionId, options.registered);
+      socket.send(message, SEND_OPTIONS);
       metrics.eventSent();
     };
     const onNext = (next: IteratorResult<SubscriptionEvent>) => {
