@@ -42,29 +42,53 @@ function request(child: ChildProcess, message: unknown, reply: string): Promise<
   });
 }
 
+/** Client processes of the fan-out (raw ws clients, see fanout-clients.ts), so one process's CPU is not the limit. */
+const FANOUT_PROCS = Math.max(1, Number(process.env.BENCH_FANOUT_PROCS ?? 2));
+
 async function runFanout(
   target: { wsUrl: string },
   writer: ReturnType<typeof connectLiveClient>,
   into: number[],
 ): Promise<number> {
   const prof = process.env.BENCH_CHILD_CPU_PROF;
-  const child = fork(join(here, 'fanout-clients.ts'), [], {
-    execArgv: ['--import', 'tsx', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const children = Array.from({ length: FANOUT_PROCS }, () =>
+    fork(join(here, 'fanout-clients.ts'), [], {
+      execArgv: ['--import', 'tsx', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
   try {
-    await request(child, { type: 'start', wsUrl: target.wsUrl, count: FANOUT }, 'ready');
+    await Promise.all(
+      children.map((child, i) =>
+        request(
+          child,
+          {
+            type: 'start',
+            wsUrl: target.wsUrl,
+            count: Math.ceil((FANOUT * (i + 1)) / FANOUT_PROCS) - Math.ceil((FANOUT * i) / FANOUT_PROCS),
+          },
+          'ready',
+        ),
+      ),
+    );
     for (let round = 0; round < 30; round++) {
-      const t0 = performance.now();
+      const t0 = performance.timeOrigin + performance.now();
       const { frame } = await writer.trpc.orders.setStatus.mutate({ id: 1 + round, status: status(round) });
-      await request(child, { type: 'expect', frame }, 'arrived');
-      into.push(performance.now() - t0);
+      // Each child reports when its last client had the event (wall clock, first byte seen).
+      const arrived = await Promise.all(
+        children.map((child) => request(child, { type: 'expect', frame }, 'arrived')),
+      );
+      into.push(Math.max(...arrived.map((m) => m.last as number)) - t0);
     }
     const rss = process.memoryUsage.rss() / 1024 / 1024;
-    child.send({ type: 'stop' });
+    for (const child of children) child.send({ type: 'stop' });
     return rss;
   } finally {
-    if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    await Promise.all(
+      children.map((child) =>
+        child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined,
+      ),
+    );
   }
 }
 
@@ -134,6 +158,9 @@ try {
 // Cross-server (replica mode): two server processes on one sqld, write on A, event on B.
 const cross: number[] = [];
 const crossRyw: number[] = [];
+/** The cross-server figure split: A's mutation round trip (a remote transaction on the primary), then the rest. */
+const crossWrite: number[] = [];
+const crossAfterWrite: number[] = [];
 const syncIntervalMs = Number(process.env.BENCH_SYNC_INTERVAL_MS ?? 10);
 if (PARTS.has('cross')) {
   await using sqld = await startSqld();
@@ -155,8 +182,13 @@ if (PARTS.has('cross')) {
   for (let i = 0; i < 300; i++) {
     const t0 = performance.now();
     const { frame } = await onA.trpc.orders.setStatus.mutate({ id: 1 + (i % 50), status: status(i) });
+    const t1 = performance.now();
     await onB.events.until((e) => e.id === frame, 30_000);
-    if (i >= 50) cross.push(performance.now() - t0);
+    if (i >= 50) {
+      cross.push(performance.now() - t0);
+      crossWrite.push(t1 - t0);
+      crossAfterWrite.push(performance.now() - t1);
+    }
   }
   const byId = onB.trpc.orders.byId.query as (input: unknown) => Promise<unknown>;
   for (let i = 0; i < 200; i++) {
@@ -173,6 +205,8 @@ results.invalidate_same_server_p95_ms = ms(percentile(same, 95));
 results.invalidate_cross_server_p50_ms = ms(percentile(cross, 50));
 results.invalidate_cross_server_p95_ms = ms(percentile(cross, 95));
 results.ryw_extra_wait_p50_ms = ms(Math.max(0, percentile(ryw, 50)));
+results.cross_server_write_roundtrip_p50_ms = ms(percentile(crossWrite, 50));
+results.cross_server_event_after_write_p50_ms = ms(percentile(crossAfterWrite, 50));
 results.ryw_cross_server_read_p50_ms = ms(percentile(crossRyw, 50));
 results.fanout_1000_clients_p50_ms = ms(percentile(fanout, 50));
 results.fanout_1000_clients_p99_ms = ms(percentile(fanout, 99));
@@ -182,7 +216,7 @@ results.server_rss_mb_1000_clients = +fanoutRss.toFixed(1);
 results.baseline_mutation_roundtrip_p50_ms = ms(b50);
 results.baseline_query_roundtrip_p50_ms = ms(percentile(queryBaseline, 50));
 results.replica_sync_interval_ms = syncIntervalMs;
-results.note = `same-server and fan-out: local mode, server in the bench process, ${FANOUT} clients in a child process (RSS is the server's); cross-server: replica mode, two server processes on one sqld, A hints B after each write (--peers), B also polls every ${syncIntervalMs} ms`;
+results.note = `same-server and fan-out: local mode, server in the bench process, ${FANOUT} raw ws clients over ${FANOUT_PROCS} child processes timing their event's arrival (RSS is the server's); cross-server: replica mode, two server processes on one sqld, A hints B after each write (--peers), B also polls every ${syncIntervalMs} ms`;
 
 const row = (metric: string, values: number[], base: number) => ({
   metric,
@@ -199,6 +233,8 @@ console.table([
   row(`fan-out to ${FANOUT} clients`, fanout, b50),
   row(`fan-out to ${FANOUT} clients, tRPC path (baseline)`, fanoutTrpc, b50),
   row('write on A → invalidation on B', cross, b50),
+  row('  of which: mutation round trip on A (replica)', crossWrite, b50),
+  row('  of which: A replied → event on B', crossAfterWrite, b50),
   row('minFrame read on B after write on A', crossRyw, b50),
 ]);
 console.log(`server RSS with ${FANOUT} clients: ${fanoutRss.toFixed(1)} MB`);
