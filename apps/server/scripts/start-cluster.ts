@@ -8,7 +8,8 @@ import { startSqld } from '@liveframe/native/testing';
  * Scale-out on one machine: a local sqld primary (fresh, in a temp dir) plus two liveframe
  * servers in replica mode (ports 3001 and 3002 unless LIVEFRAME_CLUSTER_PORTS="a,b"), each with
  * its own replica file under data/cluster (wiped at start: the primary is new every run), each
- * serving the dashboard (apps/web/dist, if built) on its own origin. Ctrl-C stops everything.
+ * serving the dashboard (apps/web/dist, if built) on its own origin, and each telling the other
+ * to sync after its writes (`--peers`). Ctrl-C stops everything.
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const main = join(here, '..', 'src', 'main.ts');
@@ -35,6 +36,13 @@ for (const [index, port] of ports.entries()) {
       sqld.url,
       '--sync-interval-ms',
       process.env.LIVEFRAME_SYNC_INTERVAL_MS ?? '25',
+      // Each server hints the others to sync right after a write, so cross-server events do
+      // not wait for the next poll.
+      '--peers',
+      ports
+        .filter((_, other) => other !== index)
+        .map((p) => `http://127.0.0.1:${p}`)
+        .join(','),
       ...(index > 0 ? ['--no-seed'] : []),
     ],
     { stdio: 'inherit' },

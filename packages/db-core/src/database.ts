@@ -171,7 +171,8 @@ export class Database implements AsyncDisposable {
   /**
    * Replica mode: drops change-log rows on the primary beyond the retention (age and/or row
    * count), never a row a live replica cursor still needs, never the newest row. Run it
-   * periodically from one server. Local mode has no log: NOT_SUPPORTED. After `freeze`: FROZEN.
+   * periodically; concurrent runs from several servers are safe (each deletes in one transaction
+   * on the primary). Local mode has no log: NOT_SUPPORTED. After `freeze`: FROZEN.
    * @example if (db.mode === 'replica') await db.compactChangeLog({ maxAgeMs: 3_600_000, maxRows: 100_000 });
    */
   async compactChangeLog(policy: RetentionPolicy = {}): Promise<CompactReport> {
