@@ -1,7 +1,7 @@
 import { startSqld } from '@liveframe/native/testing';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../src/testing/index.ts';
-import { connectLiveClient } from './support/live-client.ts';
+import { connectLiveClient, subscribeWithQueries } from './support/live-client.ts';
 
 /** The event covering `frame`: the invalidation at it, or a later one (a refetch-all may cover it). */
 const covers = (frame: string) => (event: { id: string }) => {
@@ -22,12 +22,7 @@ describe('change-log compaction scheduling', () => {
     expect(a.services.compaction.scheduled).toBe(true);
     await using writer = connectLiveClient(a.wsUrl);
     await using reader = connectLiveClient(b.wsUrl);
-    reader.subscribe();
-    const ack = await reader.events.next();
-    await reader.trpc.live.update.mutate({
-      subscriptionId: reader.subscriptionId,
-      add: [{ key: 'kpis', path: 'dashboard.kpis', input: {}, since: ack.id }],
-    });
+    await subscribeWithQueries(reader, [{ key: 'kpis', path: 'dashboard.kpis', input: {} }]);
     for (let i = 0; i < 20; i++) {
       const { frame } = await writer.trpc.orders.setStatus.mutate({ id: 1 + i, status: 'paid' });
       // With a 5-row retention B may lose log rows it had not read yet: then it sends refetch-all.

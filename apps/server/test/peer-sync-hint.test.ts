@@ -2,7 +2,7 @@ import { startSqld } from '@liveframe/native/testing';
 import { describe, expect, it } from 'vitest';
 import { SYNC_HINT_PATH, SYNC_HINT_SIGNATURE_HEADER } from '../src/cluster/peer-sync-hints.ts';
 import { startServer } from '../src/testing/index.ts';
-import { connectLiveClient } from './support/live-client.ts';
+import { connectLiveClient, subscribeWithQueries } from './support/live-client.ts';
 
 // B polls only once an hour: an event on B can only come from A's sync hint.
 const NO_POLLING_MS = 3_600_000;
@@ -22,12 +22,7 @@ describe('peer sync hints (replica mode)', () => {
     });
     await using writer = connectLiveClient(a.wsUrl);
     await using reader = connectLiveClient(b.wsUrl);
-    reader.subscribe();
-    const ack = await reader.events.next();
-    await reader.trpc.live.update.mutate({
-      subscriptionId: reader.subscriptionId,
-      add: [{ key: 'kpis', path: 'dashboard.kpis', input: {}, since: ack.id }],
-    });
+    const { ack } = await subscribeWithQueries(reader, [{ key: 'kpis', path: 'dashboard.kpis', input: {} }]);
     for (let i = 0; i < 3; i++) {
       const { frame } = await writer.trpc.orders.setStatus.mutate({ id: 1 + i, status: 'shipped' });
       const event = await reader.events.until((e) => e.id === frame);

@@ -1,7 +1,7 @@
 import { startSqld } from '@liveframe/native/testing';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../src/testing/index.ts';
-import { connectLiveClient } from './support/live-client.ts';
+import { connectLiveClient, subscribeWithQueries } from './support/live-client.ts';
 
 // Replica mode against a real sqld: two servers, one primary.
 const replica = (primaryUrl: string) =>
@@ -14,17 +14,12 @@ describe('replica mode: two servers on one sqld', () => {
     await using b = await startServer(replica(sqld.url));
     await using writer = connectLiveClient(a.wsUrl);
     await using reader = connectLiveClient(b.wsUrl);
-    reader.subscribe();
-    const ack = await reader.events.next();
+    const { ack, registration } = await subscribeWithQueries(reader, [
+      { key: 'order-5', path: 'orders.byId', input: { id: 5 } },
+      { key: 'kpis', path: 'dashboard.kpis', input: { windowMinutes: 60 } },
+      { key: 'products', path: 'catalog.products' },
+    ]);
     expect(ack.data.type).toBe('live');
-    const registration = await reader.trpc.live.update.mutate({
-      subscriptionId: reader.subscriptionId,
-      add: [
-        { key: 'order-5', path: 'orders.byId', input: { id: 5 }, since: ack.id },
-        { key: 'kpis', path: 'dashboard.kpis', input: { windowMinutes: 60 }, since: ack.id },
-        { key: 'products', path: 'catalog.products', since: ack.id },
-      ],
-    });
     expect(registration.stale).toEqual([]);
 
     const w1 = await writer.trpc.orders.setStatus.mutate({ id: 7, status: 'shipped' });
@@ -80,15 +75,10 @@ describe('replica mode: two servers on one sqld', () => {
     await using b = await startServer(replica(sqld.url));
     await using writer = connectLiveClient(a.wsUrl);
     await using reader = connectLiveClient(b.wsUrl);
-    reader.subscribe();
-    const ack = await reader.events.next();
-    await reader.trpc.live.update.mutate({
-      subscriptionId: reader.subscriptionId,
-      add: [
-        { key: 'order-2', path: 'orders.byId', input: { id: 2 }, since: ack.id },
-        { key: 'order-3', path: 'orders.byId', input: { id: 3 }, since: ack.id },
-      ],
-    });
+    const { ack } = await subscribeWithQueries(reader, [
+      { key: 'order-2', path: 'orders.byId', input: { id: 2 } },
+      { key: 'order-3', path: 'orders.byId', input: { id: 3 } },
+    ]);
     reader.unsubscribe();
     await writer.trpc.orders.setStatus.mutate({ id: 2, status: 'shipped' });
     const missed = await writer.trpc.orders.setStatus.mutate({ id: 4, status: 'shipped' });

@@ -1,7 +1,7 @@
 import { startSqld } from '@liveframe/native/testing';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../src/testing/index.ts';
-import { connectLiveClient } from './support/live-client.ts';
+import { connectLiveClient, subscribeWithQueries } from './support/live-client.ts';
 
 const replica = (primaryUrl: string) =>
   ({ mode: 'replica', primaryUrl, config: { syncIntervalMs: 20, minFrameTimeoutMs: 5_000 } }) as const;
@@ -22,12 +22,9 @@ describe('replica mode: primary SIGKILL + restart during traffic', () => {
     await using b = await startServer(replica(sqld.url));
     await using writer = connectLiveClient(a.wsUrl);
     await using reader = connectLiveClient(b.wsUrl);
-    reader.subscribe();
-    const ack = await reader.events.next();
-    await reader.trpc.live.update.mutate({
-      subscriptionId: reader.subscriptionId,
-      add: [{ key: 'kpis', path: 'dashboard.kpis', input: { windowMinutes: 60 }, since: ack.id }],
-    });
+    await subscribeWithQueries(reader, [
+      { key: 'kpis', path: 'dashboard.kpis', input: { windowMinutes: 60 } },
+    ]);
 
     const acknowledged: number[] = [];
     let failed = 0;

@@ -1,20 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../src/testing/index.ts';
-import { connectLiveClient } from './support/live-client.ts';
+import { connectLiveClient, subscribeWithQueries } from './support/live-client.ts';
 
 describe('resume with lastEventId', () => {
   it('replays the invalidations missed while disconnected, then continues live', async () => {
     await using server = await startServer();
     await using client = connectLiveClient(server.wsUrl);
-    client.subscribe();
-    const ack = await client.events.next();
-    await client.trpc.live.update.mutate({
-      subscriptionId: client.subscriptionId,
-      add: [
-        { key: 'order-2', path: 'orders.byId', input: { id: 2 }, since: ack.id },
-        { key: 'events', path: 'events.recent', input: { limit: 5 }, since: ack.id },
-      ],
-    });
+    const { ack } = await subscribeWithQueries(client, [
+      { key: 'order-2', path: 'orders.byId', input: { id: 2 } },
+      { key: 'events', path: 'events.recent', input: { limit: 5 } },
+    ]);
     client.unsubscribe();
     const missed1 = await client.trpc.orders.setStatus.mutate({ id: 2, status: 'shipped' });
     const missed2 = await client.trpc.orders.setStatus.mutate({ id: 11, status: 'shipped' });

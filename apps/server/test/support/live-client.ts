@@ -108,3 +108,21 @@ export function httpClient(url: string, headers: Record<string, string> = {}) {
     links: [httpLink({ url: `${url}/trpc`, transformer: superjson, headers })],
   });
 }
+
+type LiveUpdateInput = Parameters<LiveClient['trpc']['live']['update']['mutate']>[0];
+/** A live query to register, without its `since` (set to the subscription's ack position). */
+export type LiveQueryRegistration = Omit<NonNullable<LiveUpdateInput['add']>[number], 'since'>;
+
+/**
+ * Subscribes `client`, waits for the ack event and registers `queries` since its position.
+ * Returns the ack and the registration result.
+ */
+export async function subscribeWithQueries(client: LiveClient, queries: LiveQueryRegistration[]) {
+  client.subscribe();
+  const ack = await client.events.next();
+  const registration = await client.trpc.live.update.mutate({
+    subscriptionId: client.subscriptionId,
+    add: queries.map((query) => ({ ...query, since: ack.id })),
+  });
+  return { ack, registration };
+}
