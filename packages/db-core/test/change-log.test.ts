@@ -1,15 +1,18 @@
-import { startSqld } from '@liveframe/native/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CaptureEvent } from '../src/change-set.ts';
-import { allChanges, changeSets, collectUntil, openReplica, tempDir } from './replica-fixtures.ts';
+import {
+  allChanges,
+  changeSets,
+  collectUntil,
+  openReplica,
+  type Sqld,
+  sqldForFile,
+  tempDir,
+} from './replica-fixtures.ts';
 
-type Sqld = Awaited<ReturnType<typeof startSqld>>;
 let sqld: Sqld;
-beforeAll(async () => {
-  sqld = await startSqld();
-});
-afterAll(async () => {
-  await sqld?.[Symbol.asyncDispose]();
+sqldForFile((started) => {
+  sqld = started;
 });
 
 const triggerNames = async (table: string) =>

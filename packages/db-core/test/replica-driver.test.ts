@@ -1,15 +1,10 @@
-import { startSqld } from '@liveframe/native/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DbError } from '../src/errors.ts';
-import { openReplica, tempDir } from './replica-fixtures.ts';
+import { openReplica, type Sqld, sqldForFile, tempDir } from './replica-fixtures.ts';
 
-type Sqld = Awaited<ReturnType<typeof startSqld>>;
 let sqld: Sqld;
-beforeAll(async () => {
-  sqld = await startSqld();
-});
-afterAll(async () => {
-  await sqld?.[Symbol.asyncDispose]();
+sqldForFile((started) => {
+  sqld = started;
 });
 
 describe('replica driver', () => {

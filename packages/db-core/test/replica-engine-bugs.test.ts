@@ -1,19 +1,14 @@
-import { startSqld } from '@liveframe/native/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openReplica, tempDir } from './replica-fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { openReplica, type Sqld, sqldForFile, tempDir } from './replica-fixtures.ts';
 
 /**
  * Regression tests for the libsql-js replica-connection bugs in FACTS.md. They exercise the
  * driver exactly where the bugs would bite (cached point reads and get() after syncs), so they
  * fail if reads ever go through the replica connection again.
  */
-type Sqld = Awaited<ReturnType<typeof startSqld>>;
 let sqld: Sqld;
-beforeAll(async () => {
-  sqld = await startSqld();
-});
-afterAll(async () => {
-  await sqld?.[Symbol.asyncDispose]();
+sqldForFile((started) => {
+  sqld = started;
 });
 
 describe('replica engine-bug regressions', () => {

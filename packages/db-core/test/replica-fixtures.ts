@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startSqld } from '@liveframe/native/testing';
+import { afterAll, beforeAll } from 'vitest';
 import type { CaptureEvent, ChangeSet } from '../src/change-set.ts';
 import { ReplicaDriver, type ReplicaDriverOptions } from '../src/replica/replica-driver.ts';
 
@@ -8,6 +10,23 @@ import { ReplicaDriver, type ReplicaDriverOptions } from '../src/replica/replica
 export function tempDir(): { path: string } & Disposable {
   const path = mkdtempSync(join(tmpdir(), 'liveframe-replica-'));
   return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export type Sqld = Awaited<ReturnType<typeof startSqld>>;
+
+/**
+ * One sqld for the calling test file: started before its tests (and handed to `use`), stopped
+ * after them.
+ */
+export function sqldForFile(use: (sqld: Sqld) => void): void {
+  let sqld: Sqld | undefined;
+  beforeAll(async () => {
+    sqld = await startSqld();
+    use(sqld);
+  });
+  afterAll(async () => {
+    await sqld?.[Symbol.asyncDispose]();
+  });
 }
 
 let counter = 0;
