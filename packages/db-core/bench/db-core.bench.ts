@@ -1,15 +1,15 @@
 // npm run bench -w @liveframe/db-core — figures merge into bench/results/{db-core,reactive}.json.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CaptureEvent } from '../src/change-set.ts';
 import { Connection } from '../src/connection.ts';
 import { openDatabase } from '../src/database.ts';
+import { mergeResults } from './replica-bench-helpers.ts';
 
-const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '../../../bench/results');
 const dir = mkdtempSync(join(tmpdir(), 'db-core-bench-'));
 const N = Number(process.env.BENCH_N ?? 100_000);
 
@@ -24,18 +24,6 @@ function best(fn: () => number, rounds = 3): number {
   let top = 0;
   for (let r = 0; r < rounds; r++) top = Math.max(top, fn());
   return top;
-}
-
-function merge(file: string, values: Record<string, number>): void {
-  mkdirSync(resultsDir, { recursive: true });
-  const path = join(resultsDir, file);
-  let current: Record<string, unknown> = {};
-  try {
-    current = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch {
-    // First run.
-  }
-  writeFileSync(path, `${JSON.stringify({ ...current, ...values }, null, 2)}\n`);
 }
 
 try {
@@ -158,8 +146,8 @@ try {
     { case: 'local commit → change event', p50_ms: round(captureMs[150]!), p95_ms: round(captureMs[285]!) },
   ]);
   console.table([results]);
-  merge('db-core.json', results);
-  merge('reactive.json', { capture_local_p50_ms: round(captureMs[150]!) });
+  mergeResults('db-core.json', results);
+  mergeResults('reactive.json', { capture_local_p50_ms: round(captureMs[150]!) });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
