@@ -10,6 +10,8 @@ import type { CaptureEvent } from './change-set.ts';
 import type { Connection } from './connection.ts';
 import { type CursorOptions, openCursor } from './cursor.ts';
 import type {
+  BatchResult,
+  BatchStatement,
   ChangeStreamOptions,
   ConnectionMode,
   Driver,
@@ -112,6 +114,28 @@ export class Database implements AsyncDisposable {
   /** @example const { lastInsertRowid, position } = await db.run('INSERT INTO todo(title) VALUES (?)', ['x']); */
   run(sql: string, params?: BindParams): Promise<WriteResult> {
     return this.#driver.run(sql, params);
+  }
+
+  /**
+   * Statements as one atomic unit, all or nothing (replica mode: one request to the primary).
+   * @example
+   * await db.batch([
+   *   { sql: 'UPDATE orders SET status = ? WHERE id = ?', params: ['paid', 7] },
+   *   { sql: "INSERT INTO events(order_id, type) SELECT ?, 'paid' WHERE changes() > 0", params: [7] },
+   * ]);
+   */
+  batch(statements: readonly BatchStatement[]): Promise<BatchResult> {
+    return this.#driver.batch(statements);
+  }
+
+  /**
+   * Called with the position of each write of THIS database the primary acknowledged, before the
+   * local replica has synced it (replica mode; in local mode the commit is the acknowledgement).
+   * Peer sync hints use it so other servers learn of a write as early as possible.
+   */
+  onWriteAcknowledged(listener: (position: FramePosition) => void): () => void {
+    if (this.#driver.mode === 'replica') return (this.#driver as ReplicaDriver).onPrimaryCommit(listener);
+    return () => undefined;
   }
 
   /** Runs a script (migrations). @example await db.exec('CREATE TABLE a(x); CREATE TABLE b(y);') */

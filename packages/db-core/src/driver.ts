@@ -20,6 +20,23 @@ export interface WriteResult {
   readonly position: FramePosition;
 }
 
+/** One statement of a `batch()`. */
+export interface BatchStatement {
+  readonly sql: string;
+  readonly params?: BindParams;
+}
+
+/** Per statement of a batch: its row counts, and its rows when it returns any (SELECT, RETURNING). */
+export interface BatchStatementResult extends Omit<WriteResult, 'position'> {
+  readonly rows: Row[];
+}
+
+export interface BatchResult {
+  readonly results: readonly BatchStatementResult[];
+  /** The frame the batch's commit reached. */
+  readonly position: FramePosition;
+}
+
 /** Statements inside a transaction; reads see the transaction's own writes. */
 export interface Transaction {
   run(sql: string, params?: BindParams): Promise<Omit<WriteResult, 'position'>>;
@@ -58,6 +75,11 @@ export interface Driver extends AsyncDisposable {
     fn: (tx: Transaction) => Promise<T>,
     options?: { behavior?: TransactionBehavior; timeoutMs?: number },
   ): Promise<{ value: T; position: FramePosition }>;
+  /**
+   * Statements as one atomic unit (all or nothing; the first failure is thrown). In replica
+   * mode this is one request to the primary, the cheapest write there is.
+   */
+  batch(statements: readonly BatchStatement[]): Promise<BatchResult>;
 
   /** What the local read connections see now. */
   position(): FramePosition;

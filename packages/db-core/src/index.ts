@@ -20,6 +20,9 @@ export { openCursor } from './cursor.ts';
 export type { QueryOptions, TransactionOptions } from './database.ts';
 export { Database, openDatabase } from './database.ts';
 export type {
+  BatchResult,
+  BatchStatement,
+  BatchStatementResult,
   ChangeStreamOptions,
   ConnectionMode,
   Driver,

@@ -9,6 +9,8 @@ import type { CaptureEvent } from './change-set.ts';
 import { ChangeBroadcaster } from './change-stream.ts';
 import { Connection } from './connection.ts';
 import type {
+  BatchResult,
+  BatchStatement,
   ChangeStreamOptions,
   Driver,
   SyncResult,
@@ -18,6 +20,7 @@ import type {
   WriteResult,
 } from './driver.ts';
 import { DbError } from './errors.ts';
+import { runLocalBatch } from './local-batch.ts';
 import type { FramePosition } from './position.ts';
 import { ReadConnectionPool } from './read-connection-pool.ts';
 import { runTransaction } from './transaction.ts';
@@ -146,6 +149,18 @@ export class LocalDriver implements Driver {
         throw new DbError('TRANSACTION_STATE', 'exec() scripts must not leave a transaction open', { sql });
       }
       return this.position();
+    });
+  }
+
+  batch(statements: readonly BatchStatement[]): Promise<BatchResult> {
+    return this.#write(undefined, async () => {
+      try {
+        const results = await runLocalBatch(this.#writer, statements);
+        return { results, position: this.#afterWrite() };
+      } catch (error) {
+        this.#afterWrite();
+        throw error;
+      }
     });
   }
 

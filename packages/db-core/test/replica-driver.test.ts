@@ -36,6 +36,35 @@ describe('replica driver', () => {
     }
   });
 
+  it('announces each acknowledged write before the write resolves, with the frame it committed', async () => {
+    using dir = tempDir();
+    await using a = await openReplica(dir.path, sqld.url);
+    await a.exec('CREATE TABLE acks(id INTEGER PRIMARY KEY, v TEXT)');
+    const acked: number[] = [];
+    const stop = a.onPrimaryCommit((position) => acked.push(position.frame));
+    const one = await a.run('INSERT INTO acks(v) VALUES (@v)', { v: 'x' });
+    const two = await a.transaction(async (tx) => tx.run('INSERT INTO acks(v) VALUES ($v)', { $v: 'y' }), {
+      behavior: 'immediate',
+    });
+    const three = await a.batch([{ sql: "INSERT INTO acks(v) VALUES ('z')" }]);
+    stop();
+    await a.run("INSERT INTO acks(v) VALUES ('unheard')");
+    expect(acked).toHaveLength(3);
+    // Each announcement came before its write resolved and names a frame the write's answer covers.
+    expect(acked[0]).toBeLessThanOrEqual(one.position.frame);
+    expect(acked[1]).toBeGreaterThan(acked[0] ?? 0);
+    expect(acked[1]).toBeLessThanOrEqual(two.position.frame);
+    expect(acked[2]).toBeLessThanOrEqual(three.position.frame);
+    // The primary's replication index and the replica's frame are one clock: the replica reached it exactly.
+    expect(three.position.frame).toBe(acked[2]);
+    expect(a.all('SELECT v FROM acks ORDER BY id')).toEqual([
+      { v: 'x' },
+      { v: 'y' },
+      { v: 'z' },
+      { v: 'unheard' },
+    ]);
+  });
+
   it('sees writes made directly on the primary after sync()', async () => {
     using dir = tempDir();
     await using a = await openReplica(dir.path, sqld.url);

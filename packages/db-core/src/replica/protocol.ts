@@ -1,9 +1,9 @@
 import type { FramePosition } from '../position.ts';
-import type { BindParams, Row } from '../values.ts';
 
 /**
  * The typed message protocol between a ReplicaDriver (main thread) and the worker thread that
- * owns the libsql-js replica connection. Requests carry ids; every request gets exactly one
+ * owns the libsql-js replica connection (syncs, scripts, change-log upkeep; statements and
+ * transactions go to the primary over HTTP from the main thread, see primary-http.ts). Requests carry ids; every request gets exactly one
  * reply; events (unsolicited) report what the worker's syncs brought in.
  */
 
@@ -17,31 +17,16 @@ export interface WorkerOptions {
   readonly autoRefreshTriggers: boolean;
 }
 
-export type TxBehavior = 'deferred' | 'immediate' | 'exclusive';
-
 export type Request =
   | { readonly type: 'sync' }
   | { readonly type: 'wait-for-frame'; readonly target: FramePosition; readonly deadline: number }
-  | { readonly type: 'run'; readonly sql: string; readonly params: BindParams | undefined }
   | { readonly type: 'exec'; readonly sql: string }
-  | { readonly type: 'begin'; readonly behavior: TxBehavior }
-  | { readonly type: 'tx-run'; readonly sql: string; readonly params: BindParams | undefined }
-  | { readonly type: 'tx-all'; readonly sql: string; readonly params: BindParams | undefined }
-  | { readonly type: 'tx-exec'; readonly sql: string }
-  | { readonly type: 'commit' }
-  | { readonly type: 'rollback' }
   | { readonly type: 'install-change-log' }
   | { readonly type: 'compact-change-log'; readonly maxAgeMs: number | null; readonly maxRows: number | null }
   | { readonly type: 'snapshot'; readonly path: string }
   | { readonly type: 'close' }
   /** Test hook: the worker exits abruptly, as if it had crashed. */
   | { readonly type: 'debug-exit' };
-
-export interface RunReply {
-  readonly changes: number;
-  readonly lastInsertRowid: string;
-  readonly position: FramePosition;
-}
 
 export interface InstallReport {
   /** User tables that carry change-log triggers after the install. */
@@ -66,14 +51,7 @@ export type WaitReply =
 export interface ReplyMap {
   sync: { position: FramePosition; framesSynced: number };
   'wait-for-frame': WaitReply;
-  run: RunReply;
   exec: { position: FramePosition };
-  begin: null;
-  'tx-run': { changes: number; lastInsertRowid: string };
-  'tx-all': Row[];
-  'tx-exec': null;
-  commit: { position: FramePosition };
-  rollback: { position: FramePosition };
   'install-change-log': InstallReport;
   'compact-change-log': CompactReport;
   snapshot: { position: FramePosition };

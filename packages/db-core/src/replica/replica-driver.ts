@@ -6,6 +6,8 @@ import type { CaptureEvent, TableChange } from '../change-set.ts';
 import { ChangeBroadcaster } from '../change-stream.ts';
 import { Connection } from '../connection.ts';
 import type {
+  BatchResult,
+  BatchStatement,
   ChangeStreamOptions,
   Driver,
   SyncResult,
@@ -19,6 +21,8 @@ import { LocalDriver } from '../local-driver.ts';
 import type { FramePosition } from '../position.ts';
 import { type ConnectionSetup, type LocalConnections, ReadConnectionPool } from '../read-connection-pool.ts';
 import type { BindParams, Row } from '../values.ts';
+import { decodeRows, encodeStmt, type HranaStmtResult } from './hrana-values.ts';
+import { PrimaryHttp, type PrimaryStream } from './primary-http.ts';
 import type { AdvanceEvent, ColumnarChanges, CompactReport, InstallReport } from './protocol.ts';
 import { ReplicaWorkerClient } from './replica-worker-client.ts';
 
@@ -53,15 +57,27 @@ export interface RetentionPolicy {
 }
 
 const WAIT_GRACE_MS = 50;
+/** How long a write waits for this replica to pull its own commit before answering anyway. */
+const COMMIT_CATCH_UP_MS = 10_000;
+
+function writeCounts(result: HranaStmtResult): Omit<WriteResult, 'position'> {
+  return {
+    changes: result.affected_row_count,
+    lastInsertRowid: result.last_insert_rowid === null ? 0n : BigInt(result.last_insert_rowid),
+  };
+}
 
 /**
  * Replica mode of db-core: an embedded libsql replica of a primary (sqld, Turso).
  *
  * One worker thread owns the libsql-js replica connection: it creates the file, runs every
- * sync and every write delegated to the primary, and reads the replicated change log after each
- * sync. The main thread reads from a plain local connection on the same file (query_only),
- * which sees each sync at once and never hits the replica-connection engine bugs. Writes answer
- * with the position they reached, and local reads see them as soon as the write resolves.
+ * sync and migration script, and reads the replicated change log after each sync. The main
+ * thread reads from a plain local connection on the same file (query_only), which sees each
+ * sync at once and never hits the replica-connection engine bugs. Statements, batches and
+ * transactions go to the primary as Hrana HTTP pipelines (primary-http.ts: one round trip per
+ * statement, BEGIN folded into the first, a batch in one; libsql-js's delegation took one gRPC
+ * round trip per statement plus a sync inside COMMIT). Writes answer with the position they
+ * reached, and local reads see them as soon as the write resolves.
  *
  * For the local engineer's `openDatabase({ mode: 'replica', ... })`:
  * `const driver = await ReplicaDriver.open({ path, syncUrl, authToken, syncIntervalMs })`.
@@ -84,6 +100,8 @@ export class ReplicaDriver implements Driver {
   #position: FramePosition;
   #lastWrite: FramePosition | null = null;
   readonly #writes = new AsyncMutex();
+  readonly #primary: PrimaryHttp;
+  readonly #commitListeners = new Set<(position: FramePosition) => void>();
   readonly #stream: ChangeBroadcaster;
   #frozen: LocalDriver | undefined;
   #closed = false;
@@ -99,6 +117,7 @@ export class ReplicaDriver implements Driver {
     this.#pool = new SwitchablePool(pool);
     this.connections = this.#pool;
     this.#client = client;
+    this.#primary = new PrimaryHttp(options.syncUrl, { authToken: options.authToken });
     this.#poolOptions =
       options.statementCacheSize === undefined ? {} : { statementCacheSize: options.statementCacheSize };
     this.#position = position;
@@ -159,23 +178,24 @@ export class ReplicaDriver implements Driver {
     return this.#pool.reader;
   }
 
-  // ---- writes: delegated to the primary by the worker -----------------------------------------
+  // ---- writes: sent to the primary over Hrana HTTP, then awaited on the replica --------------
 
+  /** One statement in autocommit on the primary. Resolves once local reads see it. */
   run(sql: string, params?: BindParams): Promise<WriteResult> {
     return this.#writes.runExclusive(async () => {
       this.#assertOpen(sql);
       const frozen = this.#frozen;
       if (frozen !== undefined) return this.#afterLocalWrite(await frozen.run(sql, params));
-      const reply = await this.#worker().request({ type: 'run', sql, params });
-      this.#noteWrite(reply.position);
-      return {
-        changes: reply.changes,
-        lastInsertRowid: BigInt(reply.lastInsertRowid),
-        position: reply.position,
-      };
+      const result = await this.#primaryFor(sql).execute(encodeStmt(sql, params));
+      const position = await this.#afterPrimaryCommit(result.replication_index);
+      return { ...writeCounts(result), position };
     });
   }
 
+  /**
+   * A script (migrations) runs through libsql-js in the worker, which delegates it statement by
+   * statement and syncs; DDL is rare, and its frames must be observed before anything else.
+   */
   exec(sql: string): Promise<FramePosition> {
     return this.#writes.runExclusive(async () => {
       this.#assertOpen(sql);
@@ -188,9 +208,30 @@ export class ReplicaDriver implements Driver {
   }
 
   /**
-   * An interactive transaction on the primary (the worker holds it open on the replica
-   * connection; libSQL delegates BEGIN..COMMIT as one unit, reads inside it go to the primary).
-   * Atomic: a throw rolls everything back on the primary.
+   * Statements as one atomic unit in ONE request to the primary (BEGIN IMMEDIATE, each statement,
+   * COMMIT; ROLLBACK on the first failure, which is thrown). The cheapest write there is when
+   * no statement depends on an earlier one's result in JS (SQL can still use `changes()` or
+   * `last_insert_rowid()` of the previous step).
+   */
+  batch(statements: readonly BatchStatement[]): Promise<BatchResult> {
+    return this.#writes.runExclusive(async () => {
+      this.#assertOpen();
+      const frozen = this.#frozen;
+      if (frozen !== undefined) return this.#afterLocalWrite(await frozen.batch(statements));
+      const stmts = statements.map((s) => encodeStmt(s.sql, s.params));
+      const outcome = await this.#primaryFor().batch(stmts);
+      const position = await this.#afterPrimaryCommit(outcome.replicationIndex);
+      return {
+        results: outcome.results.map((r) => ({ ...writeCounts(r), rows: decodeRows(r) })),
+        position,
+      };
+    });
+  }
+
+  /**
+   * An interactive transaction on the primary, on one Hrana stream (BEGIN travels with the first
+   * statement; reads inside it go to the primary and see its writes). Atomic: a throw rolls
+   * everything back on the primary. Resolves once local reads see the commit.
    */
   transaction<T>(
     fn: (tx: Transaction) => Promise<T>,
@@ -207,22 +248,34 @@ export class ReplicaDriver implements Driver {
         );
       }
       const behavior = options.behavior ?? 'deferred';
-      const worker = this.#worker();
+      const stream = this.#primaryFor().stream();
       // read-only: libSQL has no remote read-only transaction; a deferred one that only reads stays on the primary.
-      await worker.request({ type: 'begin', behavior: behavior === 'read-only' ? 'deferred' : behavior });
-      const scope = new RemoteScope(worker, 0, behavior === 'read-only');
+      stream.begin(
+        behavior === 'read-only' || behavior === 'deferred'
+          ? 'BEGIN DEFERRED'
+          : `BEGIN ${behavior.toUpperCase()}`,
+      );
+      const scope = new RemoteScope(stream, 0, behavior === 'read-only');
       try {
         const value = await fn(scope);
         scope.finish();
-        const { position } = await worker.request({ type: 'commit' });
-        this.#noteWrite(position);
-        return { value, position };
+        const committed = await stream.finish({ sql: 'COMMIT' });
+        return { value, position: await this.#afterPrimaryCommit(committed.replication_index) };
       } catch (error) {
         scope.end();
-        if (worker.alive) await worker.request({ type: 'rollback' }).catch(() => undefined);
+        await stream.finish({ sql: 'ROLLBACK' }).catch(() => stream.abandon());
         throw error;
       }
     });
+  }
+
+  /**
+   * Called with the position of every write the primary acknowledged, before this replica has
+   * synced it: the moment to tell other servers (peer sync hints) without waiting for our own sync.
+   */
+  onPrimaryCommit(listener: (position: FramePosition) => void): () => void {
+    this.#commitListeners.add(listener);
+    return () => this.#commitListeners.delete(listener);
   }
 
   /** The position of this driver's newest write (null before the first). */
@@ -392,6 +445,7 @@ export class ReplicaDriver implements Driver {
     this.#closed = true;
     await this.#writes.runExclusive(async () => {
       this.#stream.close();
+      this.#primary.close();
       await this.#client?.close();
       this.#client = undefined;
       await this.#frozen?.close();
@@ -410,6 +464,13 @@ export class ReplicaDriver implements Driver {
 
   // ---- internals ------------------------------------------------------------------------------
 
+  /** The primary client, once the replica behind it is known to be alive (a write is pointless otherwise). */
+  #primaryFor(sql?: string): PrimaryHttp {
+    this.#assertOpen(sql);
+    this.#worker().assertAlive();
+    return this.#primary;
+  }
+
   #worker(): ReplicaWorkerClient {
     if (this.#frozen !== undefined) throw frozenError('sync');
     const client = this.#client;
@@ -423,6 +484,32 @@ export class ReplicaDriver implements Driver {
 
   #noteWrite(position: FramePosition): void {
     this.#lastWrite = position;
+  }
+
+  /**
+   * The primary committed at `replicationIndex`: tell the listeners, then wait until this
+   * replica has it (so local reads and the change stream include the write before it resolves).
+   * Never throws: the write is durable on the primary, and a caller that saw an error would
+   * retry it. If the replica cannot catch up in time, the answer is the primary's frame, which
+   * any later `minFrame` read waits for.
+   */
+  async #afterPrimaryCommit(replicationIndex: string | number | null | undefined): Promise<FramePosition> {
+    if (replicationIndex === null || replicationIndex === undefined) return this.position();
+    const target: FramePosition = { generation: this.#position.generation, frame: Number(replicationIndex) };
+    this.#lastWrite = target;
+    for (const listener of this.#commitListeners) {
+      try {
+        listener(target);
+      } catch {
+        // A listener's failure is not the write's.
+      }
+    }
+    const reply = await this.#worker()
+      .request({ type: 'wait-for-frame', target, deadline: Date.now() + COMMIT_CATCH_UP_MS })
+      .catch(() => null);
+    const position = reply === null || reply.status === 'timeout' ? target : reply.position;
+    this.#lastWrite = position;
+    return position;
   }
 
   #onAdvance(event: AdvanceEvent): void {
@@ -490,16 +577,16 @@ function expandChanges(columnar: ColumnarChanges): TableChange[] {
   return out;
 }
 
-/** One transaction or savepoint level of a delegated transaction. */
+/** One transaction or savepoint level of a transaction on a primary stream. */
 class RemoteScope implements Transaction {
-  readonly #worker: ReplicaWorkerClient;
+  readonly #stream: PrimaryStream;
   readonly #depth: number;
   readonly #readOnly: boolean;
   #finished = false;
   #childActive = false;
 
-  constructor(worker: ReplicaWorkerClient, depth: number, readOnly: boolean) {
-    this.#worker = worker;
+  constructor(stream: PrimaryStream, depth: number, readOnly: boolean) {
+    this.#stream = stream;
     this.#depth = depth;
     this.#readOnly = readOnly;
   }
@@ -509,13 +596,12 @@ class RemoteScope implements Transaction {
     if (this.#readOnly && !/^\s*(SELECT|WITH|VALUES|EXPLAIN|PRAGMA)\b/i.test(sql)) {
       throw new DbError('READ_ONLY', 'this is a read-only transaction', { sql });
     }
-    const reply = await this.#worker.request({ type: 'tx-run', sql, params });
-    return { changes: reply.changes, lastInsertRowid: BigInt(reply.lastInsertRowid) };
+    return writeCounts(await this.#stream.execute(encodeStmt(sql, params)));
   }
 
   async all<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]> {
     this.#assertUsable(sql);
-    return (await this.#worker.request({ type: 'tx-all', sql, params })) as T[];
+    return decodeRows(await this.#stream.execute(encodeStmt(sql, params))) as T[];
   }
 
   async get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined> {
@@ -525,19 +611,22 @@ class RemoteScope implements Transaction {
   async savepoint<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     this.#assertUsable();
     const name = `lf_sp_${this.#depth + 1}`;
-    await this.#worker.request({ type: 'tx-exec', sql: `SAVEPOINT ${name}` });
-    const child = new RemoteScope(this.#worker, this.#depth + 1, this.#readOnly);
+    await this.#stream.execute({ sql: `SAVEPOINT ${name}` });
+    const child = new RemoteScope(this.#stream, this.#depth + 1, this.#readOnly);
     this.#childActive = true;
     try {
       const value = await fn(child);
       child.finish();
-      await this.#worker.request({ type: 'tx-exec', sql: `RELEASE ${name}` });
+      await this.#stream.execute({ sql: `RELEASE ${name}` });
       return value;
     } catch (error) {
       child.end();
-      await this.#worker
-        .request({ type: 'tx-exec', sql: `ROLLBACK TO ${name}; RELEASE ${name}` })
-        .catch(() => undefined);
+      try {
+        await this.#stream.execute({ sql: `ROLLBACK TO ${name}` });
+        await this.#stream.execute({ sql: `RELEASE ${name}` });
+      } catch {
+        // The savepoint's own error is the one to report; a broken stream fails the commit.
+      }
       throw error;
     } finally {
       this.#childActive = false;

@@ -109,6 +109,11 @@ export class ReplicaWorkerClient {
     for (const p of pending) p.reject(this.#dead);
   }
 
+  /** Throws why the worker is gone (WORKER_EXITED, CLOSED); a write must not start on a dead replica. */
+  assertAlive(): void {
+    if (this.#dead !== undefined) throw this.#dead;
+  }
+
   get alive(): boolean {
     return this.#dead === undefined;
   }

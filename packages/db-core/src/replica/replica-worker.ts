@@ -1,13 +1,12 @@
 /**
- * Worker thread entry: the one owner of the libsql-js replica connection. Every sync and every
- * write delegated to the primary runs here, so the main event loop never waits on the network;
+ * Worker thread entry: the one owner of the libsql-js replica connection. Every sync, migration
+ * script and change-log upkeep runs here, so the main event loop never waits on libsql-js;
  * after each sync that advanced the frame it reads the change log on its own local connection
  * and reports one AdvanceEvent. Never read through the replica connection with cached
  * statements or get() (engine bugs, see replica-binding.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { checkBindParams } from '../bind-params.ts';
 import {
   applyChangeLogSchema,
   CURSORS_TABLE,
@@ -15,18 +14,10 @@ import {
   type SqlRunner,
 } from '../capture/change-log.ts';
 import { ChangeLogReader } from '../capture/change-log-reader.ts';
-import { analyzeSqlCached, Connection } from '../connection.ts';
+import { Connection } from '../connection.ts';
 import { DbError } from '../errors.ts';
 import type { FramePosition } from '../position.ts';
-import type { BindParams } from '../values.ts';
-import type {
-  AdvanceEvent,
-  Request,
-  RequestEnvelope,
-  WaitReply,
-  WorkerMessage,
-  WorkerOptions,
-} from './protocol.ts';
+import type { AdvanceEvent, RequestEnvelope, WaitReply, WorkerMessage, WorkerOptions } from './protocol.ts';
 import { openReplicaConnection, type ReplicaConnection } from './replica-binding.ts';
 import { serializeError } from './replica-errors.ts';
 import { GenerationTracker, readReplicaMetadata } from './replica-generation.ts';
@@ -77,10 +68,7 @@ try {
   process.exit(1);
 }
 
-const TX_TYPES = new Set<Request['type']>(['tx-run', 'tx-all', 'tx-exec', 'commit', 'rollback']);
-let inTransaction = false;
 let closing = false;
-const deferred: RequestEnvelope[] = [];
 
 interface Waiter {
   readonly id: number;
@@ -98,10 +86,6 @@ const replicaRunner: SqlRunner = {
   all: (sql, args) => replica.all(sql, (args ?? []) as never[]) as Record<string, unknown>[],
   run: (sql, args) => replica.run(sql, (args ?? []) as never[]),
 };
-
-function bind(sql: string, params: BindParams | undefined) {
-  return checkBindParams(params, analyzeSqlCached(sql).parameters, sql);
-}
 
 function reply(id: number, value: unknown): void {
   post({ type: 'reply', id, ok: true, value });
@@ -133,7 +117,7 @@ function observe(frameFromSync: number | undefined): void {
     else changes = result.changes;
   }
   post({ type: 'advance', position, previous, generationChanged, schemaTables, changes, refetchAll });
-  if (schemaTables !== null && options.autoRefreshTriggers && !inTransaction) refreshTriggersIfNeeded();
+  if (schemaTables !== null && options.autoRefreshTriggers) refreshTriggersIfNeeded();
 }
 
 function refreshTriggersIfNeeded(): void {
@@ -181,7 +165,7 @@ function installChangeLog() {
 }
 
 function heartbeat(): void {
-  if (!log.installed || inTransaction) return;
+  if (!log.installed) return;
   try {
     replica.run(
       `INSERT INTO ${CURSORS_TABLE}(id, seq, updated_ms) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, updated_ms = excluded.updated_ms`,
@@ -199,15 +183,6 @@ function handle(envelope: RequestEnvelope): void {
     fail(id, new DbError('CLOSED', 'the replica is closing'));
     return;
   }
-  if (
-    inTransaction &&
-    !TX_TYPES.has(request.type) &&
-    request.type !== 'close' &&
-    request.type !== 'debug-exit'
-  ) {
-    deferred.push(envelope);
-    return;
-  }
   const sql = 'sql' in request ? request.sql : undefined;
   try {
     switch (request.type) {
@@ -222,54 +197,12 @@ function handle(envelope: RequestEnvelope): void {
         if (pumpImmediate !== undefined) clearImmediate(pumpImmediate);
         pump();
         return;
-      case 'run': {
-        const result = replica.run(request.sql, bind(request.sql, request.params));
-        observe(undefined);
-        reply(id, {
-          changes: result.changes,
-          lastInsertRowid: String(result.lastInsertRowid),
-          position: tracker.current,
-        });
-        return;
-      }
       case 'exec':
         try {
           replica.exec(request.sql);
         } finally {
           observe(undefined);
         }
-        reply(id, { position: tracker.current });
-        return;
-      case 'begin':
-        replica.exec(
-          request.behavior === 'deferred' ? 'BEGIN DEFERRED' : `BEGIN ${request.behavior.toUpperCase()}`,
-        );
-        inTransaction = true;
-        reply(id, null);
-        return;
-      case 'tx-run': {
-        const result = replica.run(request.sql, bind(request.sql, request.params));
-        reply(id, { changes: result.changes, lastInsertRowid: String(result.lastInsertRowid) });
-        return;
-      }
-      case 'tx-all':
-        reply(id, replica.all(request.sql, bind(request.sql, request.params)));
-        return;
-      case 'tx-exec':
-        replica.exec(request.sql);
-        reply(id, null);
-        return;
-      case 'commit':
-      case 'rollback':
-        try {
-          if (replica.inTransaction) replica.exec(request.type === 'commit' ? 'COMMIT' : 'ROLLBACK');
-          else if (request.type === 'commit') {
-            throw new DbError('TRANSACTION_STATE', 'the transaction was already rolled back by the primary');
-          }
-        } finally {
-          if (!replica.inTransaction) endTransaction();
-        }
-        observe(undefined);
         reply(id, { position: tracker.current });
         return;
       case 'install-change-log':
@@ -315,13 +248,6 @@ function handle(envelope: RequestEnvelope): void {
   }
 }
 
-function endTransaction(): void {
-  inTransaction = false;
-  const pending = deferred.splice(0);
-  for (const envelope of pending) handle(envelope);
-  if (waiters.length > 0) schedulePump(0);
-}
-
 function schedulePump(delay: number): void {
   if (pumpTimer !== undefined || pumpImmediate !== undefined) {
     if (delay > 0 || pumpImmediate !== undefined) return;
@@ -364,7 +290,6 @@ function pump(): void {
   pumpTimer = undefined;
   pumpImmediate = undefined;
   if (closing || waiters.length === 0) return;
-  if (inTransaction) return;
   settleWaiters(false);
   if (waiters.length === 0) return;
   let advanced = false;
@@ -387,7 +312,7 @@ function schedulePeriodic(): void {
   const interval = options.syncIntervalMs ?? 0;
   if (interval <= 0 || closing) return;
   periodicTimer = setTimeout(() => {
-    if (!inTransaction && waiters.length === 0) {
+    if (waiters.length === 0) {
       try {
         syncNow();
       } catch (error) {
@@ -413,7 +338,6 @@ function shutdown(id: number): void {
   clearInterval(heartbeatTimer);
   const position = tracker.current;
   for (const waiter of waiters.splice(0)) reply(waiter.id, { status: 'timeout', position });
-  for (const envelope of deferred.splice(0)) fail(envelope.id, new DbError('CLOSED', 'the replica closed'));
   try {
     if (replica.inTransaction) replica.exec('ROLLBACK');
   } catch {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CaptureEvent } from '../../src/change-set.ts';
 import type { Driver } from '../../src/driver.ts';
 import { DbError } from '../../src/errors.ts';
+import type { SqlValue } from '../../src/values.ts';
 
 /** A driver plus whatever it needs (files, a sqld primary), all released on dispose. */
 export interface DriverHarness extends AsyncDisposable {
@@ -108,6 +109,66 @@ export function driverContract(name: string, factory: DriverFactory, options: Co
         }),
       ).rejects.toMatchObject({ code: 'CONSTRAINT' });
       expect(driver.all('SELECT name FROM items ORDER BY name')).toEqual([{ name: 'a' }, { name: 'b' }]);
+    });
+
+    it('batches run all-or-nothing and report per-statement results', async () => {
+      await using h = await factory();
+      const { driver } = h;
+      await driver.exec(SCHEMA);
+      const before = driver.position().frame;
+      const { results, position } = await driver.batch([
+        { sql: 'INSERT INTO items(name, qty) VALUES (?, ?)', params: ['a', 1] },
+        { sql: 'UPDATE items SET qty = qty + 1 WHERE name = ?', params: ['a'] },
+        // SQL may depend on the previous statement: changes() is the UPDATE's.
+        { sql: 'INSERT INTO items(name, qty) SELECT ?, changes()', params: ['counted'] },
+        { sql: 'DELETE FROM items WHERE name = :name RETURNING qty', params: { name: 'counted' } },
+        { sql: 'SELECT name, qty FROM items ORDER BY id' },
+      ]);
+      expect(results.map((r) => r.changes)).toEqual([1, 1, 1, 1, 0]);
+      expect(results[0]?.lastInsertRowid).toBe(1n);
+      expect(results[3]?.rows).toEqual([{ qty: 1 }]);
+      expect(results[4]?.rows).toEqual([{ name: 'a', qty: 2 }]);
+      expect(position.frame).toBeGreaterThan(before);
+      expect(driver.all('SELECT name, qty FROM items')).toEqual([{ name: 'a', qty: 2 }]);
+
+      await expect(
+        driver.batch([
+          { sql: "INSERT INTO items(name) VALUES ('b')" },
+          { sql: "INSERT INTO items(name) VALUES ('a')" }, // UNIQUE violation: nothing of the batch stays
+          { sql: "INSERT INTO items(name) VALUES ('c')" },
+        ]),
+      ).rejects.toMatchObject({ code: 'CONSTRAINT', sql: "INSERT INTO items(name) VALUES ('a')" });
+      await expect(
+        driver.batch([{ sql: 'INSERT INTO items(name) VALUES (?)', params: [true as never] }]),
+      ).rejects.toMatchObject({
+        code: 'BAD_PARAMS',
+      });
+      expect(driver.all('SELECT name FROM items ORDER BY id')).toEqual([{ name: 'a' }]);
+    });
+
+    it('stores integral numbers as INTEGER, others as REAL, and round-trips every value type', async () => {
+      await using h = await factory();
+      const { driver } = h;
+      await driver.exec('CREATE TABLE vals(id INTEGER PRIMARY KEY, v)');
+      const big = 2n ** 62n + 1n;
+      const blob = new Uint8Array([0, 1, 254, 255]);
+      await driver.run('INSERT INTO vals(v) VALUES (?), (?), (?), (?), (?), (?)', [
+        7,
+        2.5,
+        big,
+        'text',
+        blob,
+        null,
+      ]);
+      await driver.transaction(async (tx) => {
+        await tx.run('INSERT INTO vals(v) VALUES (:v)', { v: -3 });
+        expect(await tx.get('SELECT v FROM vals WHERE id = 3')).toEqual({ v: big });
+      });
+      const rows = driver.all<{ v: SqlValue; t: string }>('SELECT v, typeof(v) AS t FROM vals ORDER BY id');
+      expect(rows.map((r) => r.t)).toEqual(['integer', 'real', 'integer', 'text', 'blob', 'null', 'integer']);
+      expect(rows.map((r) => r.v).slice(0, 4)).toEqual([7, 2.5, big, 'text']);
+      expect(new Uint8Array(rows[4]?.v as Uint8Array)).toEqual(blob);
+      expect(rows[6]?.v).toBe(-3);
     });
 
     it('nested savepoints roll back only their own level', async () => {
