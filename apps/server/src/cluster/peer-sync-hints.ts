@@ -36,8 +36,9 @@ interface Peer {
 }
 
 /**
- * Cross-server invalidation without waiting for the next poll (replica mode). After this server
- * wrote, it tells its peers the frame its write reached (`POST /liveframe/sync-hint`, body
+ * Cross-server invalidation without waiting for the next poll (replica mode). As soon as the
+ * primary acknowledged a write of this server (before this server's own replica synced it), it
+ * tells its peers the frame the write reached (`POST /liveframe/sync-hint`, body
  * `{"position":"g:42"}`, HMAC-signed with the shared peer secret); a peer that gets a hint syncs
  * its replica up to that frame right away (db-core `waitForFrame`), so the change reaches its
  * subscribers one sync after the write instead of up to one polling interval later. Periodic
@@ -57,6 +58,7 @@ export class PeerSyncHints {
   #waiting: FramePosition | undefined;
   #queued: FramePosition | undefined;
   #closed = false;
+  #unsubscribe: () => void = () => undefined;
   #received = 0;
   #sent = 0;
   #failed = 0;
@@ -72,6 +74,10 @@ export class PeerSyncHints {
       inFlight: false,
       pending: undefined,
     }));
+    // The earliest moment: the primary acknowledged our write, our own replica has not synced it yet.
+    if (this.#peers.length > 0 && options.db.mode === 'replica') {
+      this.#unsubscribe = options.db.onWriteAcknowledged((position) => this.#hint(position));
+    }
   }
 
   get stats(): { sent: number; failed: number; received: number } {
@@ -82,7 +88,11 @@ export class PeerSyncHints {
   afterWrite(): void {
     if (this.#closed || this.#peers.length === 0 || this.#options.db.mode !== 'replica') return;
     const written = this.#options.db.maxWriteReplicationIndex();
-    if (written === null || !newer(written, this.#hinted)) return;
+    if (written !== null) this.#hint(written);
+  }
+
+  #hint(written: FramePosition): void {
+    if (this.#closed || !newer(written, this.#hinted)) return;
     this.#hinted = written;
     for (const peer of this.#peers) {
       peer.pending = written;
@@ -142,6 +152,7 @@ export class PeerSyncHints {
 
   close(): void {
     this.#closed = true;
+    this.#unsubscribe();
     this.#agent.destroy();
     this.#httpsAgent.destroy();
   }

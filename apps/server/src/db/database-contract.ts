@@ -10,6 +10,8 @@ import type {
 } from '@liveframe/db-core';
 
 export type {
+  BatchResult,
+  BatchStatement,
   BindParams,
   CaptureEvent,
   ChangeSet,

@@ -2,6 +2,8 @@ import type { Identity } from '../auth/identity.ts';
 import type { TablePermissions } from '../auth/table-permissions.ts';
 import { ServerError } from '../server-error.ts';
 import type {
+  BatchResult,
+  BatchStatement,
   BindParams,
   FramePosition,
   LiveDatabase,
@@ -23,7 +25,13 @@ export interface RequestDatabase {
   all<T extends Row = Row>(sql: string, params?: BindParams): T[];
   get<T extends Row = Row>(sql: string, params?: BindParams): T | undefined;
   run(sql: string, params?: BindParams): Promise<WriteResult>;
+  /**
+   * An interactive transaction, begun IMMEDIATE: procedures read then write, and a deferred
+   * transaction that read first fails with BUSY_SNAPSHOT when another server wrote meanwhile.
+   */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<{ value: T; position: FramePosition }>;
+  /** Statements as one atomic unit; in replica mode one request to the primary (the cheapest write). */
+  batch(statements: readonly BatchStatement[]): Promise<BatchResult>;
 }
 
 /** One statement a live query ran while its read-set was being derived. */
@@ -126,23 +134,29 @@ export function requestDatabase(options: {
       guard(sql, params);
       return driver.run(sql, params);
     },
+    batch: (statements) => {
+      for (const { sql, params } of statements) guard(sql, params);
+      return driver.batch(statements);
+    },
     transaction: (fn) =>
-      driver.transaction((tx) =>
-        fn({
-          run: (sql, params) => {
-            guard(sql, params);
-            return tx.run(sql, params);
-          },
-          all: (sql, params) => {
-            guard(sql, params);
-            return tx.all(sql, params);
-          },
-          get: (sql, params) => {
-            guard(sql, params);
-            return tx.get(sql, params);
-          },
-          savepoint: (inner) => tx.savepoint(inner),
-        }),
+      driver.transaction(
+        (tx) =>
+          fn({
+            run: (sql, params) => {
+              guard(sql, params);
+              return tx.run(sql, params);
+            },
+            all: (sql, params) => {
+              guard(sql, params);
+              return tx.all(sql, params);
+            },
+            get: (sql, params) => {
+              guard(sql, params);
+              return tx.get(sql, params);
+            },
+            savepoint: (inner) => tx.savepoint(inner),
+          }),
+        { behavior: 'immediate' },
       ),
   };
 }

@@ -136,19 +136,19 @@ export const ordersRouter = createRouter({
     .input(z.object({ id: z.number().int().positive(), status: z.enum(ORDER_STATUSES) }))
     .mutation(async ({ ctx, input }) => {
       const tenant = ctx.identity.tenantId;
-      const { value: changed, position } = await ctx.db.transaction(async (tx) => {
-        const result = await tx.run('UPDATE orders SET status = ? WHERE id = ? AND tenant_id = ?', [
-          input.status,
-          input.id,
-          tenant,
-        ]);
-        if (result.changes === 0) return false;
-        await tx.run(
-          'INSERT INTO events (tenant_id, type, order_id, message, created_at) VALUES (?, ?, ?, ?, ?)',
-          [tenant, 'order.status', input.id, `order ${input.id} is ${input.status}`, Date.now()],
-        );
-        return true;
-      });
+      // One request to the primary in replica mode: the event row is written only if the UPDATE
+      // matched (changes() is the previous statement's count), so no JS needs to run in between.
+      const { results, position } = await ctx.db.batch([
+        {
+          sql: 'UPDATE orders SET status = ? WHERE id = ? AND tenant_id = ?',
+          params: [input.status, input.id, tenant],
+        },
+        {
+          sql: 'INSERT INTO events (tenant_id, type, order_id, message, created_at) SELECT ?, ?, ?, ?, ? WHERE changes() > 0',
+          params: [tenant, 'order.status', input.id, `order ${input.id} is ${input.status}`, Date.now()],
+        },
+      ]);
+      const changed = (results[0]?.changes ?? 0) > 0;
       if (!changed) throw new ServerError('NOT_FOUND', `no order ${input.id}`);
       return { id: input.id, frame: formatPositionId(position) };
     }),
