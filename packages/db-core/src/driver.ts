@@ -6,8 +6,8 @@ import type { BindParams, Row } from './values.ts';
 /**
  * The one interface both connection modes implement (house rule 5); the contract test suite
  * runs against every implementation. Reads run on local connections and are synchronous;
- * writes are asynchronous because in replica mode they are delegated to the primary by the
- * worker thread that owns the replica (house rule 3: nothing blocks the event loop on the network).
+ * writes are asynchronous because in replica mode they go to the primary over the network
+ * (house rule 3: nothing blocks the event loop on the network).
  */
 export type ConnectionMode = 'local' | 'replica';
 
