@@ -504,10 +504,23 @@ export class ReplicaDriver implements Driver {
         // A listener's failure is not the write's.
       }
     }
-    const reply = await this.#worker()
-      .request({ type: 'wait-for-frame', target, deadline: Date.now() + COMMIT_CATCH_UP_MS })
-      .catch(() => null);
-    const position = reply === null || reply.status === 'timeout' ? target : reply.position;
+    // A sync, not a wait: if the primary crashed and restarted since this replica last synced,
+    // the target's generation is stale and a small new frame would look "reached" already.
+    let position = target;
+    try {
+      const worker = this.#worker();
+      position = (await worker.request({ type: 'sync' })).position;
+      if (position.generation === target.generation && position.frame < target.frame) {
+        const reply = await worker.request({
+          type: 'wait-for-frame',
+          target,
+          deadline: Date.now() + COMMIT_CATCH_UP_MS,
+        });
+        position = reply.status === 'timeout' ? target : reply.position;
+      }
+    } catch {
+      position = target;
+    }
     this.#lastWrite = position;
     return position;
   }
