@@ -59,9 +59,11 @@ describe('direct event delivery', () => {
       stopped: false,
     });
     const a = cache.message(event, request(1, false), 's1', 0);
-    expect(a.toString('utf8')).toBe(encodeEventMessage(request(1, false), cache.body(event, 's1', 0)));
+    expect(a.payload.toString('utf8')).toBe(
+      encodeEventMessage(request(1, false), cache.body(event, 's1', 0)),
+    );
     expect(cache.message(event, request(1, false), 's2', 0)).toBe(a);
-    expect(cache.message(event, request(1, true), 's3', 0).toString('utf8')).toBe(
+    expect(cache.message(event, request(1, true), 's3', 0).payload.toString('utf8')).toBe(
       encodeEventMessage(request(1, true), cache.body(event, 's3', 0)),
     );
     expect(cache.message(event, request(2, false), 's4', 0)).not.toBe(a);

@@ -5,6 +5,7 @@ import type { ServerMetrics } from '../http/server-metrics.ts';
 import { type BackpressureOptions, collapseToRefetchAll, waitForSocketCapacity } from './backpressure.ts';
 import type { LiveEventData } from './live-event.ts';
 import { formatPositionId } from './position-id.ts';
+import { OutgoingMessage, sendMessage } from './preframed-send.ts';
 import type { SubscriptionRequest } from './subscription-requests.ts';
 
 /** The wire data of one subscription event (PROTOCOL.md `LiveEventData`). */
@@ -42,7 +43,7 @@ export function encodeEventMessage(request: SubscriptionRequest, body: string): 
 /**
  * Encoded events of the current position, keyed by content: a change that invalidates the same
  * query keys for 1,000 clients is serialized once, and its whole message (envelope included) is
- * encoded to UTF-8 once per distinct request id, so every socket sends the same `Buffer` (no
+ * encoded to UTF-8 and framed once per distinct request id, so every socket sends the same bytes (no
  * per-socket string concatenation or string→bytes conversion). Reset when the position moves on,
  * so it holds one publish's worth of distinct payloads at most.
  */
@@ -50,7 +51,13 @@ export class EventEncodingCache {
   #position = '';
   readonly #bodies = new Map<string, string>();
   /** body → (request envelope key → encoded message). */
-  readonly #messages = new Map<string, Map<string, Buffer>>();
+  readonly #messages = new Map<string, Map<string, OutgoingMessage>>();
+  /**
+   * The last answer of {@link message}: in a fan-out consecutive sockets nearly always get the
+   * same event for the same request id, and comparing a few fields is far cheaper per socket than
+   * building the position id and lookup keys again.
+   */
+  #last: { event: SubscriptionEvent; request: SubscriptionRequest; message: OutgoingMessage } | undefined;
 
   body(event: SubscriptionEvent, subscriptionId: string, registered: number): string {
     const position = formatPositionId(event.position);
@@ -81,9 +88,13 @@ export class EventEncodingCache {
     request: SubscriptionRequest,
     subscriptionId: string,
     registered: number,
-  ): Buffer {
+  ): OutgoingMessage {
+    const last = this.#last;
+    if (last !== undefined && sameEnvelope(last.request, request) && sameContent(last.event, event)) {
+      return last.message;
+    }
     const body = this.body(event, subscriptionId, registered);
-    if (event.type === 'live') return Buffer.from(encodeEventMessage(request, body));
+    if (event.type === 'live') return new OutgoingMessage(Buffer.from(encodeEventMessage(request, body)));
     let byRequest = this.#messages.get(body);
     if (byRequest === undefined) {
       byRequest = new Map();
@@ -92,14 +103,33 @@ export class EventEncodingCache {
     const envelope = request.jsonrpc ? request.idJson : `${request.idJson}\u0000`;
     let message = byRequest.get(envelope);
     if (message === undefined) {
-      message = Buffer.from(encodeEventMessage(request, body));
+      message = new OutgoingMessage(Buffer.from(encodeEventMessage(request, body)));
       byRequest.set(envelope, message);
     }
+    this.#last = { event, request, message };
     return message;
   }
 }
 
-const SEND_OPTIONS = { binary: false, compress: false, fin: true } as const;
+function sameEnvelope(a: SubscriptionRequest, b: SubscriptionRequest): boolean {
+  return a === b || (a.idJson === b.idJson && a.jsonrpc === b.jsonrpc);
+}
+
+/** Whether two shared (non-`live`) events encode alike: the cache's content key, compared in place. */
+function sameContent(a: SubscriptionEvent, b: SubscriptionEvent): boolean {
+  if (a.position.frame !== b.position.frame || a.position.generation !== b.position.generation) return false;
+  if (a.type === 'invalidate') {
+    return b.type === 'invalidate' && sameStrings(a.queries, b.queries) && sameStrings(a.tables, b.tables);
+  }
+  return a.type === 'refetch-all' && b.type === 'refetch-all' && a.reason === b.reason;
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 export interface DirectDeliveryOptions extends BackpressureOptions {
   readonly socket: WebSocket;
@@ -131,9 +161,8 @@ export function deliverDirectly(options: DirectDeliveryOptions): Promise<void> {
     options.signal?.addEventListener('abort', finish, { once: true });
     if (options.signal?.aborted === true) return finish();
     const write = (event: SubscriptionEvent) => {
-      // A shared Buffer as a text frame: ws frames it without copying or re-encoding the payload.
-      const message = cache.message(event, request, options.subscriptionId, options.registered);
-      socket.send(message, SEND_OPTIONS);
+      // One shared, pre-framed message: a single write per socket (preframed-send.ts).
+      sendMessage(socket, cache.message(event, request, options.subscriptionId, options.registered));
       metrics.eventSent();
     };
     const onNext = (next: IteratorResult<SubscriptionEvent>) => {
