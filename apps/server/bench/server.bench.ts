@@ -50,6 +50,7 @@ async function runFanout(
   target: { wsUrl: string },
   writer: ReturnType<typeof connectLiveClient>,
   into: number[],
+  cpuInto: number[],
 ): Promise<number> {
   const prof = process.env.BENCH_CHILD_CPU_PROF;
   const children = Array.from({ length: FANOUT_PROCS }, () =>
@@ -74,13 +75,19 @@ async function runFanout(
     );
     // The first rounds run cold (JIT; 70-85 ms server sweeps vs ~35 ms after): not measured, like the other parts' warm-up.
     for (let round = 0; round < FANOUT_WARMUP + 30; round++) {
+      const cpu0 = process.cpuUsage();
       const t0 = performance.timeOrigin + performance.now();
       const { frame } = await writer.trpc.orders.setStatus.mutate({ id: 1 + round, status: status(round) });
       // Each child reports when its last client had the event (wall clock, first byte seen).
       const arrived = await Promise.all(
         children.map((child) => request(child, { type: 'expect', frame }, 'arrived')),
       );
-      if (round >= FANOUT_WARMUP) into.push(Math.max(...arrived.map((m) => m.last as number)) - t0);
+      const cpu = process.cpuUsage(cpu0);
+      if (round >= FANOUT_WARMUP) {
+        into.push(Math.max(...arrived.map((m) => m.last as number)) - t0);
+        // CPU time is what the server's own work costs, however loaded the machine is (wall time is not).
+        cpuInto.push((cpu.user + cpu.system) / 1000);
+      }
     }
     const rss = process.memoryUsage.rss() / 1024 / 1024;
     for (const child of children) child.send({ type: 'stop' });
@@ -103,6 +110,9 @@ const same: number[] = [];
 const ryw: number[] = [];
 const fanout: number[] = [];
 const fanoutTrpc: number[] = [];
+/** Bench-process CPU per fan-out write (the server's mutation + sweep, and the writer client). */
+const fanoutCpu: number[] = [];
+const fanoutTrpcCpu: number[] = [];
 try {
   // Baseline: a mutation round trip over the same WebSocket, nobody subscribed.
   await using writer = connectLiveClient(server.wsUrl);
@@ -145,13 +155,13 @@ try {
 
   // Fan-out: N clients (child process) subscribed to the same query; one write; until the last has it.
   if (PARTS.has('fanout')) {
-    fanoutRss = await runFanout(server, writer, fanout);
+    fanoutRss = await runFanout(server, writer, fanout, fanoutCpu);
     // Same-run baseline: the same fan-out through tRPC's per-subscription path (direct events off).
     await using trpcPath = await startServer({
       config: { maxQueriesPerSubscription: 10, directEvents: false },
     });
     await using trpcWriter = connectLiveClient(trpcPath.wsUrl);
-    await runFanout(trpcPath, trpcWriter, fanoutTrpc);
+    await runFanout(trpcPath, trpcWriter, fanoutTrpc, fanoutTrpcCpu);
   }
 } finally {
   await server.close();
@@ -214,6 +224,8 @@ results.fanout_1000_clients_p50_ms = ms(percentile(fanout, 50));
 results.fanout_1000_clients_p99_ms = ms(percentile(fanout, 99));
 results.fanout_1000_clients_trpc_path_p50_ms = ms(percentile(fanoutTrpc, 50));
 results.fanout_1000_clients_trpc_path_p99_ms = ms(percentile(fanoutTrpc, 99));
+results.fanout_1000_clients_bench_process_cpu_p50_ms = ms(percentile(fanoutCpu, 50));
+results.fanout_1000_clients_trpc_path_bench_process_cpu_p50_ms = ms(percentile(fanoutTrpcCpu, 50));
 results.server_rss_mb_1000_clients = +fanoutRss.toFixed(1);
 results.baseline_mutation_roundtrip_p50_ms = ms(b50);
 results.baseline_query_roundtrip_p50_ms = ms(percentile(queryBaseline, 50));
@@ -240,6 +252,11 @@ console.table([
   row('minFrame read on B after write on A', crossRyw, b50),
 ]);
 console.log(`server RSS with ${FANOUT} clients: ${fanoutRss.toFixed(1)} MB`);
+console.log(
+  `fan-out, bench-process CPU per write (server + writer), p50: ${percentile(fanoutCpu, 50).toFixed(1)} ms ` +
+    `direct, ${percentile(fanoutTrpcCpu, 50).toFixed(1)} ms tRPC path ` +
+    `(ratio ${(percentile(fanoutCpu, 50) / percentile(fanoutTrpcCpu, 50)).toFixed(2)})`,
+);
 if (FULL) {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
