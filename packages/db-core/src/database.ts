@@ -411,7 +411,7 @@ export interface TransactionOptions {
 
 function checkTimeout(ms: number): void {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) {
-    throw new DbError('BAD_PARAMS', `timeoutMs must be a positive number, got ${String(ms)}`);
+    throw new DbError('INVALID_OPTIONS', `timeoutMs must be a positive number, got ${String(ms)}`);
   }
 }
 
@@ -419,7 +419,7 @@ function checkRetention(policy: RetentionPolicy): void {
   for (const key of ['maxAgeMs', 'maxRows'] as const) {
     const value = policy[key];
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
-      throw new DbError('BAD_PARAMS', `${key} must be a non-negative number, got ${String(value)}`);
+      throw new DbError('INVALID_OPTIONS', `${key} must be a non-negative number, got ${String(value)}`);
     }
   }
 }

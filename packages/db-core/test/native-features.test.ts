@@ -124,7 +124,7 @@ describe('native features on every connection (local mode)', () => {
     expect(db.get('SELECT count(*) AS n FROM generate_series(1, 200000)')).toEqual({ n: 200000 });
     await db.run("INSERT INTO items(name) VALUES ('after')");
     expect(() => db.all('SELECT 1', [], { timeoutMs: 0 })).toThrow(
-      expect.objectContaining({ code: 'BAD_PARAMS' }),
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
     );
   });
 
