@@ -18,7 +18,16 @@ import { startCluster } from '../src/cluster-fixture.ts';
 import { DashboardPage } from '../src/dashboard-page.ts';
 import { buildWeb } from '../src/web-build.ts';
 import { writeOrder } from '../src/write-order.ts';
+import { chromiumCpuMs } from './process-cpu.ts';
 import { newestRowId, wallClockMs, watchNextRow } from './row-watcher.ts';
+import {
+  clearStageTrace,
+  installStageTracer,
+  STAGES,
+  type StageKey,
+  sampleStages,
+  stageDurations,
+} from './stage-tracer.ts';
 
 const { values } = parseArgs({
   options: {
@@ -55,6 +64,10 @@ interface UpdateTimings {
   readonly refetch: number[];
   /** The write's own HTTP round trip (orders.create through server A), for comparison. */
   readonly write: number[];
+  /** Each step of the path (stage-tracer.ts), sorted. */
+  readonly stages: Record<StageKey, number[]>;
+  /** CPU the browser used (all its processes) per sample, ms. */
+  readonly browserCpuMsPerWrite: number;
 }
 
 /** Write through `writeUrl`, time until `dashboard` shows the row; one write at a time. */
@@ -63,15 +76,23 @@ async function updateLatencies(
   writeUrl: string,
   samples: number,
 ): Promise<UpdateTimings> {
+  const { page } = dashboard;
   const total: number[] = [];
   const event: number[] = [];
   const refetch: number[] = [];
   const writeRtt: number[] = [];
+  const stages = Object.fromEntries(STAGES.map(([key]) => [key, [] as number[]])) as Record<
+    StageKey,
+    number[]
+  >;
+  let cpuFrom = 0;
   for (let i = 0; i < samples + 3; i++) {
+    if (i === 3) cpuFrom = chromiumCpuMs();
     // Start from a quiet page: a refetch still running (or owed) for an earlier write could pick
     // up this write by luck and make the figure look better than the live path is.
-    await dashboard.page.waitForFunction('window.__liveframe.queryClient.isFetching() === 0');
-    const { shown } = await watchNextRow(dashboard.page, await newestRowId(dashboard.page));
+    await page.waitForFunction('window.__liveframe.queryClient.isFetching() === 0');
+    await clearStageTrace(page);
+    const { shown } = await watchNextRow(page, await newestRowId(page));
     const started = wallClockMs();
     const write = await writeOrder(writeUrl, 1 + (i % 20), 1 + (i % 10)).catch((error: unknown) => {
       writeErrors.push(String(error));
@@ -79,21 +100,38 @@ async function updateLatencies(
     });
     if (write === null) continue;
     const written = wallClockMs();
-    const latency = (await shown) - started;
+    const shownAt = await shown;
     // The change set that carried this write: the oldest logged one at or past its frame.
     const frame = Number(write.frame.slice(write.frame.lastIndexOf(':') + 1));
-    await dashboard.page.waitForFunction('window.__liveframe.queryClient.isFetching() === 0');
-    const record = (await dashboard.page.evaluate(
+    await page.waitForFunction('window.__liveframe.queryClient.isFetching() === 0');
+    const record = (await page.evaluate(
       `window.__liveframe.log.getSnapshot().filter((r) => r.position !== null && r.position.frame >= ${frame}).at(-1) ?? null`,
-    )) as { receivedAt: number; durationMs: number | null } | null;
+    )) as { durationMs: number | null } | null;
+    const steps = await sampleStages(page, frame, {
+      writeSent: started,
+      writeAcked: written,
+      shown: shownAt,
+    });
     if (i < 3) continue; // the first writes warm up caches and JIT
-    total.push(latency);
+    total.push(shownAt - started);
     writeRtt.push(written - started);
-    if (record !== null) event.push(record.receivedAt - started);
+    if (steps.eventReceived !== null) event.push(steps.eventReceived - started);
     if (record?.durationMs !== null && record?.durationMs !== undefined) refetch.push(record.durationMs);
+    for (const [key, ms] of Object.entries(stageDurations(steps))) {
+      if (ms !== null) stages[key as StageKey].push(ms);
+    }
   }
+  const browserCpuMsPerWrite = (chromiumCpuMs() - cpuFrom) / Math.max(1, total.length);
   const sorted = (values: number[]) => values.sort((a, b) => a - b);
-  return { total: sorted(total), event: sorted(event), refetch: sorted(refetch), write: sorted(writeRtt) };
+  for (const key of Object.keys(stages)) sorted(stages[key as StageKey]);
+  return {
+    total: sorted(total),
+    event: sorted(event),
+    refetch: sorted(refetch),
+    write: sorted(writeRtt),
+    stages,
+    browserCpuMsPerWrite,
+  };
 }
 
 /** Failed writes (the server's errors), reported instead of aborting the run. */
@@ -123,6 +161,11 @@ interface LogTotals {
   fetches: number;
 }
 
+function printTable(rows: readonly (readonly string[])[]): void {
+  const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  '));
+}
+
 async function main(): Promise<void> {
   await buildWeb();
   // The server processes inherit the environment; main.ts reads this variable.
@@ -136,6 +179,7 @@ async function main(): Promise<void> {
 
   const open = async (url: string) => {
     const { page } = await browser.newPage();
+    await installStageTracer(page);
     await page.goto(url);
     const dashboard = new DashboardPage(page);
     await dashboard.waitUntilLive();
@@ -181,6 +225,11 @@ async function main(): Promise<void> {
     browser_update_p50_ratio_vs_same_server: round(
       percentile(crossServer.total, 50) / percentile(sameServer.total, 50),
     ),
+    ...Object.fromEntries(
+      STAGES.map(([key]) => [`browser_stage_${key}_p50_ms`, round(percentile(crossServer.stages[key], 50))]),
+    ),
+    browser_cpu_ms_per_write: Math.round(crossServer.browserCpuMsPerWrite),
+    browser_cpu_ms_per_write_same_server: Math.round(sameServer.browserCpuMsPerWrite),
     load_rate_per_s: LOAD_RATE,
     load_writes: writes + 1,
     live_queries_on_page: liveQueries,
@@ -230,8 +279,23 @@ async function main(): Promise<void> {
       `${round(results.refetches_per_write / Math.max(1, liveQueries))}x of all`,
     ],
   ];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
+  // Medians of each step on its own: they need not add up to the update p50.
+  const stageRows: string[][] = [
+    ['stage p50 ms', 'cross-server (A→B)', 'same server'],
+    ...STAGES.map(([key, label]) => [
+      label,
+      String(round(percentile(crossServer.stages[key], 50))),
+      String(round(percentile(sameServer.stages[key], 50))),
+    ]),
+    [
+      'browser CPU per write, all processes',
+      String(results.browser_cpu_ms_per_write),
+      String(results.browser_cpu_ms_per_write_same_server),
+    ],
+  ];
+  printTable(rows);
+  console.log('');
+  printTable(stageRows);
   console.log(`(machine load average over the last minute: ${results.machine_load_avg_1m})`);
   if (writeErrors.length > 0) {
     console.log(`${writeErrors.length} writes failed on the server, first: ${writeErrors[0]?.slice(0, 300)}`);
