@@ -101,12 +101,24 @@ async function runFanout(
   }
 }
 
+/** Runs latency-client.ts in a child process and returns its samples. */
+async function runLatencyClient(wsUrl: string, rounds: number, warmup: number): Promise<number[]> {
+  const child = fork(join(here, 'latency-client.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const done = await request(child, { type: 'run', wsUrl, rounds, warmup }, 'done');
+  if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+  return done.samples as number[];
+}
+
 const results: Record<string, number | string | null> = {};
 const server = await startServer({ config: { maxQueriesPerSubscription: 10 } });
 let fanoutRss = Number.NaN;
 const baseline: number[] = [];
 const queryBaseline: number[] = [];
 const same: number[] = [];
+const sameOwnProcess: number[] = [];
 const ryw: number[] = [];
 const fanout: number[] = [];
 const fanoutTrpc: number[] = [];
@@ -141,6 +153,10 @@ try {
     await reader.events.until((e) => e.id === frame);
     if (i >= 100) same.push(performance.now() - t0);
   }
+
+  // The same loop with both clients in their own process, as real clients are (the headline figure):
+  // in this process the clients' tRPC work shares the server's event loop.
+  if (PARTS.has('same')) sameOwnProcess.push(...(await runLatencyClient(server.wsUrl, 300, 100)));
 
   // Read-your-writes: extra wait of a query carrying minFrame vs the same query without it.
   for (let i = 0; i < (PARTS.has('same') ? 200 : 0); i++) {
@@ -212,8 +228,10 @@ if (PARTS.has('cross')) {
 }
 
 const b50 = percentile(baseline, 50);
-results.invalidate_same_server_p50_ms = ms(percentile(same, 50));
-results.invalidate_same_server_p95_ms = ms(percentile(same, 95));
+results.invalidate_same_server_p50_ms = ms(percentile(sameOwnProcess, 50));
+results.invalidate_same_server_p95_ms = ms(percentile(sameOwnProcess, 95));
+results.invalidate_same_server_clients_in_server_process_p50_ms = ms(percentile(same, 50));
+results.invalidate_same_server_clients_in_server_process_p95_ms = ms(percentile(same, 95));
 results.invalidate_cross_server_p50_ms = ms(percentile(cross, 50));
 results.invalidate_cross_server_p95_ms = ms(percentile(cross, 95));
 results.ryw_extra_wait_p50_ms = ms(Math.max(0, percentile(ryw, 50)));
@@ -230,7 +248,7 @@ results.server_rss_mb_1000_clients = +fanoutRss.toFixed(1);
 results.baseline_mutation_roundtrip_p50_ms = ms(b50);
 results.baseline_query_roundtrip_p50_ms = ms(percentile(queryBaseline, 50));
 results.replica_sync_interval_ms = syncIntervalMs;
-results.note = `same-server and fan-out: local mode, server in the bench process, ${FANOUT} raw ws clients over ${FANOUT_PROCS} child processes timing their event's arrival, ${FANOUT_WARMUP} warm-up writes not counted (RSS is the server's); cross-server: replica mode, two server processes on one sqld, A hints B after each write (--peers), B also polls every ${syncIntervalMs} ms`;
+results.note = `same-server and fan-out: local mode, server in the bench process; invalidate_same_server_* has its writer and reader tRPC clients in a child process (the _clients_in_server_process_ keys: in the bench process, sharing the server's event loop); fan-out: ${FANOUT} raw ws clients over ${FANOUT_PROCS} child processes timing their event's arrival, ${FANOUT_WARMUP} warm-up writes not counted (RSS is the server's); cross-server: replica mode, two server processes on one sqld, A hints B after each write (--peers), B also polls every ${syncIntervalMs} ms`;
 
 const row = (metric: string, values: number[], base: number) => ({
   metric,
@@ -242,7 +260,8 @@ const row = (metric: string, values: number[], base: number) => ({
 console.table([
   row('mutation round trip (baseline)', baseline, b50),
   row('query round trip (baseline)', queryBaseline, b50),
-  row('write → invalidation, same server', same, b50),
+  row('write → invalidation, same server (clients in own process)', sameOwnProcess, b50),
+  row('write → invalidation, same server (clients in server process)', same, b50),
   row('ryw extra wait (same server)', ryw, b50),
   row(`fan-out to ${FANOUT} clients`, fanout, b50),
   row(`fan-out to ${FANOUT} clients, tRPC path (baseline)`, fanoutTrpc, b50),
