@@ -60,6 +60,47 @@ describe('replicated change log', () => {
     await stream.return?.();
   });
 
+  it('replaces the trigger bodies of an older installer (plain INSERT) and keeps capturing', async () => {
+    using dir = tempDir();
+    await using a = await openReplica(dir.path, sqld.url, { autoRefreshTriggers: false });
+    await a.exec('CREATE TABLE upg(id INTEGER PRIMARY KEY, v TEXT)');
+    await a.installChangeLog();
+    // What installers before OR FAIL wrote (OR FAIL keeps SQLite from opening a statement
+    // journal for every statement on the table; see change-log.ts).
+    await sqld.batch([
+      { sql: 'DROP TRIGGER "_liveframe_ti_upg"' },
+      {
+        sql: 'CREATE TRIGGER "_liveframe_ti_upg" AFTER INSERT ON "upg" BEGIN INSERT INTO _liveframe_changes(tbl, op, rid) VALUES (\'upg\', 1, NEW.rowid); END',
+      },
+    ]);
+    const upgraded = await a.installChangeLog();
+    expect(upgraded).toMatchObject({ createdTriggers: 1, droppedTriggers: 1 });
+    const again = await a.installChangeLog();
+    expect(again).toMatchObject({ createdTriggers: 0, droppedTriggers: 0 });
+    const bodies = await sqld.execute(
+      "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'upg' ORDER BY name",
+    );
+    expect(bodies.rows.map((r) => String(r[0]))).toEqual([
+      expect.stringMatching(/INSERT OR FAIL INTO _liveframe_changes/),
+      expect.stringMatching(/INSERT OR FAIL INTO _liveframe_changes/),
+      expect.stringMatching(/INSERT OR FAIL INTO _liveframe_changes/),
+    ]);
+    const stream = a.changes();
+    await a.transaction(async (tx) => {
+      await tx.run("INSERT INTO upg(v) VALUES ('a')");
+      await tx.run("UPDATE upg SET id = 5 WHERE v = 'a'");
+      await tx.run('DELETE FROM upg WHERE id = 5');
+    });
+    const events = await collectUntil(stream, (e) => countChanges(e) >= 4);
+    expect(allChanges(events)).toEqual([
+      { table: 'upg', op: 'insert', rowid: 1 },
+      { table: 'upg', op: 'update', rowid: 5 },
+      { table: 'upg', op: 'delete', rowid: 1 },
+      { table: 'upg', op: 'delete', rowid: 5 },
+    ]);
+    await stream.return?.();
+  });
+
   it('reports rowids beyond 2^53 as null (table-level), never as a rounded number', async () => {
     using dir = tempDir();
     await using a = await openReplica(dir.path, sqld.url);

@@ -9,7 +9,12 @@ import type { ChangeOp } from '../change-set.ts';
  *
  * Lean on purpose (insert throughput is the cost): `seq INTEGER PRIMARY KEY` (an alias of the
  * rowid; AUTOINCREMENT measured 1.6x the trigger cost), integer op codes, no timestamp column
- * (age retention uses `_liveframe_log_marks`, one row per compaction). A rowid table hands out
+ * (age retention uses `_liveframe_log_marks`, one row per compaction). The log inserts say
+ * `OR FAIL` although they cannot fail: a trigger statement that may ABORT (the NOT NULL checks,
+ * by default) makes SQLite open a statement journal for every statement on the table inside a
+ * transaction, which cost more than the log row itself (bench/change-log-instructions.ts).
+ * Statements that can abort on their own (NOT NULL user columns) still pay it: any trigger
+ * marks a statement multi-write. A rowid table hands out
  * max(seq)+1, so numbers would be reused if the newest rows were deleted: compaction always
  * keeps the newest row (the high-water mark), which also keeps the log contiguous -- a cursor
  * whose successor row is missing knows it was compacted past and must refetch all.
@@ -56,7 +61,7 @@ export interface UserTable {
 export function desiredTriggers(table: UserTable): Map<string, string> {
   const t = quoteIdent(table.name);
   const tbl = quoteText(table.name);
-  const log = `INSERT INTO ${CHANGE_LOG_TABLE}(tbl, op, rid) VALUES`;
+  const log = `INSERT OR FAIL INTO ${CHANGE_LOG_TABLE}(tbl, op, rid) VALUES`;
   const newRid = table.withoutRowid ? 'NULL' : 'NEW.rowid';
   const oldRid = table.withoutRowid ? 'NULL' : 'OLD.rowid';
   const name = (kind: string) => `${TRIGGER_PREFIX}${kind}_${table.name}`;
@@ -68,7 +73,7 @@ export function desiredTriggers(table: UserTable): Map<string, string> {
   // An UPDATE that moves a row to another rowid is logged as an update of the new and a delete of the old one.
   const moved = table.withoutRowid
     ? ''
-    : ` INSERT INTO ${CHANGE_LOG_TABLE}(tbl, op, rid) SELECT ${tbl}, 3, OLD.rowid WHERE OLD.rowid IS NOT NEW.rowid;`;
+    : ` INSERT OR FAIL INTO ${CHANGE_LOG_TABLE}(tbl, op, rid) SELECT ${tbl}, 3, OLD.rowid WHERE OLD.rowid IS NOT NEW.rowid;`;
   out.set(
     name('u'),
     `CREATE TRIGGER ${quoteIdent(name('u'))} AFTER UPDATE ON ${t} BEGIN ${log} (${tbl}, 2, ${newRid});${moved} END`,
