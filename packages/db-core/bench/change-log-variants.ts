@@ -1,11 +1,12 @@
 // Trigger designs measured by change-log-variants.bench.ts (CPU time) and
 // change-log-instructions.ts (instruction counts, which rank them reliably on this machine).
-// Extra instructions per row on 20k app-row inserts in one transaction (baseline about 34k per
-// row; the baseline estimate moves by +-5k between runs, the extras by about 0.6k):
+// Extra instructions per row on 20k app-row inserts in one transaction (baseline 34-40k per
+// row: the baseline estimate moves between runs, the extras by about 0.6k):
 //   plain INSERT text tbl (before OR FAIL) +14.6k (~43%) | integer tbl id +14.4k | per-table log
 //   (seq, x = rid*4+op) +14.4k | per-table log (seq, rid, op) +14.0k | log row with no columns
 //   +14.1k | rid as the log rowid +14.2k | UPSERT coalescing +24.3k (~71%) | trigger body
-//   SELECT 1 (no log at all) +8.2k (~24%). Same inserts as INSERT OR FAIL (no statement
+//   SELECT 1 (no log at all) +8.2k (~24%) | OR FAIL log inserts (current) +14.1k, the same as
+//   plain: the NOT NULL user columns keep the journal. Same inserts as INSERT OR FAIL (no statement
 //   journal): text log +2.5k (~8%), per-table x +2.5k, no columns +2.0k, SELECT 1 +0.6k.
 // Narrow (id, v) inserts: plain INSERT log +9.3k (+45%), OR FAIL log +2.2k (+11%), per-table x
 // +2.3k; single-row deletes: plain +69%, OR FAIL +12%. Every layout costs the same; what costs
@@ -14,8 +15,8 @@
 // user columns keep it (no trigger can avoid it), so app rows stay around 40% and the 30%
 // target is out of reach for per-row triggers. Per-table logs were therefore not adopted (more
 // tables, a vector cursor and per-table compaction for no gain). Skipping the log for inserts
-// above the table's max rowid (EXISTS probe) would also miss re-used rowids and inserts deleted
-// again before the next read, so it was not pursued. Earlier CPU-time rejections: AUTOINCREMENT
+// above the table's max rowid (EXISTS probe; not counted: the journal stays either way) would
+// also miss re-used rowids and inserts deleted again before the next read: not pursued. Earlier CPU-time rejections: AUTOINCREMENT
 // +80-90%, a range log extending the newest row +148%, cache_size / temp_store pragmas (change
 // base and log alike).
 export const APP =
