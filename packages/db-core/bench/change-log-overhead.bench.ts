@@ -156,7 +156,10 @@ try {
   console.table([
     { workload: `app rows, ${N} run() in 1 tx (headline)`, ...app },
     { workload: `narrow rows, ${N} run() in 1 tx`, ...narrow },
-    { workload: `primary: ${PRIMARY_N} INSERTs, ${PIPELINE} per pipeline tx (sqld CPU)`, ...statementsSummary },
+    {
+      workload: `primary: ${PRIMARY_N} INSERTs, ${PIPELINE} per pipeline tx (sqld CPU)`,
+      ...statementsSummary,
+    },
     { workload: `primary: one INSERT..SELECT of ${N} narrow rows (sqld CPU)`, ...bulkSummary },
   ]);
   const loadRange = `${round(Math.min(...load), 1)}-${round(Math.max(...load), 1)}`;
