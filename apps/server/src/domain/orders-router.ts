@@ -21,6 +21,9 @@ const SORTS = {
   total_asc: 'o.total_cents ASC, o.id ASC',
 } as const;
 
+/** Inside a write batch (which holds the database's write lock): the order the batch inserted. */
+const NEW_ORDER_ID = '(SELECT max(id) FROM orders)';
+
 /** Orders: a filterable paginated table, a point lookup, and the writes the dashboard makes. */
 export const ordersRouter = createRouter({
   list: liveQuery
@@ -89,47 +92,44 @@ export const ordersRouter = createRouter({
     )
     .mutation(async ({ ctx, input }) => {
       const tenant = ctx.identity.tenantId;
-      const { value: id, position } = await ctx.db.transaction(async (tx) => {
-        const customer = await tx.get('SELECT id FROM customers WHERE id = ? AND tenant_id = ?', [
-          input.customerId,
-          tenant,
-        ]);
-        if (customer === undefined) throw new ServerError('NOT_FOUND', `no customer ${input.customerId}`);
-        let total = 0;
-        const priced: { productId: number; quantity: number; price: number }[] = [];
-        for (const item of input.items) {
-          const product = await tx.get<{ price_cents: number }>(
-            'SELECT price_cents FROM products WHERE id = ? AND tenant_id = ?',
-            [item.productId, tenant],
-          );
-          if (product === undefined) throw new ServerError('NOT_FOUND', `no product ${item.productId}`);
-          total += product.price_cents * item.quantity;
-          priced.push({ ...item, price: product.price_cents });
+      // Friendly NOT_FOUND from the local replica first (no round trip).
+      if (
+        ctx.db.get('SELECT id FROM customers WHERE id = ? AND tenant_id = ?', [input.customerId, tenant]) ===
+        undefined
+      ) {
+        throw new ServerError('NOT_FOUND', `no customer ${input.customerId}`);
+      }
+      for (const item of input.items) {
+        if (
+          ctx.db.get('SELECT id FROM products WHERE id = ? AND tenant_id = ?', [item.productId, tenant]) ===
+          undefined
+        ) {
+          throw new ServerError('NOT_FOUND', `no product ${item.productId}`);
         }
-        const now = Date.now();
-        const order = await tx.run(
-          'INSERT INTO orders (tenant_id, customer_id, status, total_cents, created_at) VALUES (?, ?, ?, ?, ?)',
-          [tenant, input.customerId, input.status, total, now],
-        );
-        for (const item of priced) {
-          await tx.run(
-            'INSERT INTO order_items (order_id, product_id, quantity, price_cents) VALUES (?, ?, ?, ?)',
-            [order.lastInsertRowid, item.productId, item.quantity, item.price],
-          );
-        }
-        await tx.run(
-          'INSERT INTO events (tenant_id, type, order_id, message, created_at) VALUES (?, ?, ?, ?, ?)',
-          [
-            tenant,
-            'order.created',
-            order.lastInsertRowid,
-            `order ${order.lastInsertRowid} created (${(total / 100).toFixed(2)})`,
-            now,
-          ],
-        );
-        return Number(order.lastInsertRowid);
-      });
-      return { id, frame: formatPositionId(position) };
+      }
+      // Then one atomic batch: one request to the primary in replica mode. The primary's rows
+      // decide, not the replica's: customer and prices are looked up inside the batch, and a row
+      // that vanished meanwhile yields NULL in a NOT NULL column, which fails (and rolls back) the
+      // whole batch. Under the batch's write lock the newest order is the one it just inserted.
+      const now = Date.now();
+      const { results, position } = await ctx.db.batch([
+        {
+          sql: 'INSERT INTO orders (tenant_id, customer_id, status, total_cents, created_at) VALUES (?, (SELECT id FROM customers WHERE id = ? AND tenant_id = ?), ?, 0, ?)',
+          params: [tenant, input.customerId, tenant, input.status, now],
+        },
+        ...input.items.map((item) => ({
+          sql: `INSERT INTO order_items (order_id, product_id, quantity, price_cents) VALUES (${NEW_ORDER_ID}, ?, ?, (SELECT price_cents FROM products WHERE id = ? AND tenant_id = ?))`,
+          params: [item.productId, item.quantity, item.productId, tenant],
+        })),
+        {
+          sql: `UPDATE orders SET total_cents = (SELECT sum(quantity * price_cents) FROM order_items WHERE order_id = orders.id) WHERE id = ${NEW_ORDER_ID}`,
+        },
+        {
+          sql: `INSERT INTO events (tenant_id, type, order_id, message, created_at) SELECT ?, 'order.created', id, printf('order %d created (%.2f)', id, total_cents / 100.0), ? FROM orders WHERE id = ${NEW_ORDER_ID}`,
+          params: [tenant, now],
+        },
+      ]);
+      return { id: Number(results[0]?.lastInsertRowid), frame: formatPositionId(position) };
     }),
 
   setStatus: mutation
