@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSqld } from '@liveframe/native/testing';
 import { startServer, startServerProcess } from '../src/testing/index.ts';
-import { connectLiveClient } from '../test/support/live-client.ts';
+import { arrivedAt, connectLiveClient } from '../test/support/live-client.ts';
 
 /**
  * `npm run bench -w @liveframe/server`: write → subscribed client's event latency (same server,
@@ -102,14 +102,18 @@ async function runFanout(
 }
 
 /** Runs latency-client.ts in a child process and returns its samples. */
-async function runLatencyClient(wsUrl: string, rounds: number, warmup: number): Promise<number[]> {
+async function runLatencyClient(
+  wsUrl: string,
+  rounds: number,
+  warmup: number,
+): Promise<{ samples: number[]; withResponse: number[] }> {
   const child = fork(join(here, 'latency-client.ts'), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const done = await request(child, { type: 'run', wsUrl, rounds, warmup }, 'done');
   if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
-  return done.samples as number[];
+  return { samples: done.samples as number[], withResponse: done.withResponse as number[] };
 }
 
 const results: Record<string, number | string | null> = {};
@@ -119,6 +123,8 @@ const baseline: number[] = [];
 const queryBaseline: number[] = [];
 const same: number[] = [];
 const sameOwnProcess: number[] = [];
+/** Until both the event and the writer's mutation response were in (the event usually comes first). */
+const sameWithResponse: number[] = [];
 const ryw: number[] = [];
 const fanout: number[] = [];
 const fanoutTrpc: number[] = [];
@@ -150,13 +156,17 @@ try {
   for (let i = 0; i < (PARTS.has('same') ? 400 : 0); i++) {
     const t0 = performance.now();
     const { frame } = await writer.trpc.orders.setStatus.mutate({ id: 1 + (i % 50), status: status(i) });
-    await reader.events.until((e) => e.id === frame);
-    if (i >= 100) same.push(performance.now() - t0);
+    const event = await reader.events.until((e) => e.id === frame);
+    if (i >= 100) same.push((arrivedAt(event) ?? performance.now()) - t0);
   }
 
   // The same loop with both clients in their own process, as real clients are (the headline figure):
   // in this process the clients' tRPC work shares the server's event loop.
-  if (PARTS.has('same')) sameOwnProcess.push(...(await runLatencyClient(server.wsUrl, 300, 100)));
+  if (PARTS.has('same')) {
+    const { samples, withResponse } = await runLatencyClient(server.wsUrl, 300, 100);
+    sameOwnProcess.push(...samples);
+    sameWithResponse.push(...withResponse);
+  }
 
   // Read-your-writes: extra wait of a query carrying minFrame vs the same query without it.
   for (let i = 0; i < (PARTS.has('same') ? 200 : 0); i++) {
@@ -211,11 +221,13 @@ if (PARTS.has('cross')) {
     const t0 = performance.now();
     const { frame } = await onA.trpc.orders.setStatus.mutate({ id: 1 + (i % 50), status: status(i) });
     const t1 = performance.now();
-    await onB.events.until((e) => e.id === frame, 30_000);
+    const event = await onB.events.until((e) => e.id === frame, 30_000);
+    const arrived = arrivedAt(event) ?? performance.now();
     if (i >= 50) {
-      cross.push(performance.now() - t0);
+      cross.push(arrived - t0);
       crossWrite.push(t1 - t0);
-      crossAfterWrite.push(performance.now() - t1);
+      // Negative when B's client had the event before A's client had its response.
+      crossAfterWrite.push(arrived - t1);
     }
   }
   const byId = onB.trpc.orders.byId.query as (input: unknown) => Promise<unknown>;
@@ -230,6 +242,7 @@ if (PARTS.has('cross')) {
 const b50 = percentile(baseline, 50);
 results.invalidate_same_server_p50_ms = ms(percentile(sameOwnProcess, 50));
 results.invalidate_same_server_p95_ms = ms(percentile(sameOwnProcess, 95));
+results.invalidate_same_server_incl_writer_response_p50_ms = ms(percentile(sameWithResponse, 50));
 results.invalidate_same_server_clients_in_server_process_p50_ms = ms(percentile(same, 50));
 results.invalidate_same_server_clients_in_server_process_p95_ms = ms(percentile(same, 95));
 results.invalidate_cross_server_p50_ms = ms(percentile(cross, 50));
@@ -261,13 +274,14 @@ console.table([
   row('mutation round trip (baseline)', baseline, b50),
   row('query round trip (baseline)', queryBaseline, b50),
   row('write → invalidation, same server (clients in own process)', sameOwnProcess, b50),
+  row('  same, until the writer also had its response', sameWithResponse, b50),
   row('write → invalidation, same server (clients in server process)', same, b50),
   row('ryw extra wait (same server)', ryw, b50),
   row(`fan-out to ${FANOUT} clients`, fanout, b50),
   row(`fan-out to ${FANOUT} clients, tRPC path (baseline)`, fanoutTrpc, b50),
   row('write on A → invalidation on B', cross, b50),
   row('  of which: mutation round trip on A (replica)', crossWrite, b50),
-  row('  of which: A replied → event on B', crossAfterWrite, b50),
+  row('  event on B after A replied (negative: before)', crossAfterWrite, b50),
   row('minFrame read on B after write on A', crossRyw, b50),
 ]);
 console.log(`server RSS with ${FANOUT} clients: ${fanoutRss.toFixed(1)} MB`);

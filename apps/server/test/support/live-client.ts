@@ -3,12 +3,20 @@ import superjson from 'superjson';
 import { WebSocket } from 'ws';
 import type { AppRouter, LiveEventData } from '../../src/index.ts';
 
+const arrivals = new WeakMap<object, number>();
+
+/** When an event object reached its queue (`performance.now()`), for benchmarks timing delivery itself. */
+export function arrivedAt(event: object): number | undefined {
+  return arrivals.get(event);
+}
+
 /** An async queue of events with deadline-bounded waits (no sleeps as synchronisation). */
 export class EventQueue<T> {
   readonly #items: T[] = [];
   #wake: (() => void) | undefined;
 
   push(item: T): void {
+    if (typeof item === 'object' && item !== null) arrivals.set(item, performance.now());
     this.#items.push(item);
     this.#wake?.();
   }
