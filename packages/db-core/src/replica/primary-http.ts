@@ -71,7 +71,11 @@ export class PrimaryHttp {
     this.#authToken = options.authToken === '' ? undefined : options.authToken;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     const AgentClass = this.#base.protocol === 'https:' ? HttpsAgent : HttpAgent;
-    this.#agent = new AgentClass({ keepAlive: true, keepAliveMsecs: 1000, timeout: 60_000 });
+    // Idle sockets are dropped after 4 s, before common server and proxy keep-alive timeouts
+    // (Node's own is 5 s): a write must not go out on a socket the other side is closing, since
+    // a reset after sending leaves it unknown whether the primary committed. Requests in flight
+    // use the request timeout instead.
+    this.#agent = new AgentClass({ keepAlive: true, keepAliveMsecs: 1000, timeout: 4000 });
   }
 
   /** One statement in autocommit; its replication index is the frame it committed. */
