@@ -1,3 +1,4 @@
+import { sendRequestsPromptly } from '@liveframe/reactive';
 import {
   type AppRouter,
   createLiveframeServer,
@@ -79,6 +80,7 @@ export function connect(server: LiveframeServer, token: string): TenantClient {
     WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
     connectionParams: { token },
   });
+  sendRequestsPromptly(wsClient); // no batching timer in front of each request
   const trpc = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient, transformer: superjson })] });
   const subscriptionId = `example-${process.pid}-${++clients}`;
   const queue: LiveEventData[] = [];

@@ -11,7 +11,8 @@ import { arrivedAt, connectLiveClient } from '../test/support/live-client.ts';
  * and across two replica-mode servers on one sqld), fan-out to 1,000 WebSocket clients (which
  * live in a child process, so the server's CPU and RSS are its own), read-your-writes wait.
  * Baselines measured in the same run: a plain tRPC mutation round trip and a plain query round
- * trip. Results go to bench/results/server.json. Never part of the test suite.
+ * trip (with the prompt-sending client every liveframe client uses, and with tRPC's stock WebSocket
+ * client). Results go to bench/results/server.json. Never part of the test suite.
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', '..', '..', 'bench', 'results', 'server.json');
@@ -121,6 +122,8 @@ const server = await startServer({ config: { maxQueriesPerSubscription: 10 } });
 let fanoutRss = Number.NaN;
 const baseline: number[] = [];
 const queryBaseline: number[] = [];
+/** Mutation round trip with tRPC's stock client (batching timer before each send). */
+const stockBaseline: number[] = [];
 const same: number[] = [];
 const sameOwnProcess: number[] = [];
 /** Until both the event and the writer's mutation response were in (the event usually comes first). */
@@ -143,6 +146,15 @@ try {
     const t0 = performance.now();
     await writer.trpc.orders.byId.query({ id: 1 + (i % 50) });
     if (i >= 100) queryBaseline.push(performance.now() - t0);
+  }
+  // The same mutation through tRPC's stock WebSocket client, which waits for a batching timer.
+  {
+    await using stock = connectLiveClient(server.wsUrl, { stockBatching: true });
+    for (let i = 0; i < 300; i++) {
+      const t0 = performance.now();
+      await stock.trpc.orders.setStatus.mutate({ id: 1 + (i % 50), status: status(i) });
+      if (i >= 100) stockBaseline.push(performance.now() - t0);
+    }
   }
 
   // Same server: write via tRPC → the subscribed client's invalidation.
@@ -260,6 +272,7 @@ results.fanout_1000_clients_trpc_path_bench_process_cpu_p50_ms = ms(percentile(f
 results.server_rss_mb_1000_clients = +fanoutRss.toFixed(1);
 results.baseline_mutation_roundtrip_p50_ms = ms(b50);
 results.baseline_query_roundtrip_p50_ms = ms(percentile(queryBaseline, 50));
+results.baseline_mutation_roundtrip_stock_trpc_client_p50_ms = ms(percentile(stockBaseline, 50));
 results.replica_sync_interval_ms = syncIntervalMs;
 results.note = `same-server and fan-out: local mode, server in the bench process; invalidate_same_server_* has its writer and reader tRPC clients in a child process (the _clients_in_server_process_ keys: in the bench process, sharing the server's event loop); fan-out: ${FANOUT} raw ws clients over ${FANOUT_PROCS} child processes timing their event's arrival, ${FANOUT_WARMUP} warm-up writes not counted (RSS is the server's); cross-server: replica mode, two server processes on one sqld, A hints B after each write (--peers), B also polls every ${syncIntervalMs} ms`;
 
@@ -273,6 +286,7 @@ const row = (metric: string, values: number[], base: number) => ({
 console.table([
   row('mutation round trip (baseline)', baseline, b50),
   row('query round trip (baseline)', queryBaseline, b50),
+  row("mutation round trip, tRPC's stock ws client (batching timer)", stockBaseline, b50),
   row('write → invalidation, same server (clients in own process)', sameOwnProcess, b50),
   row('  same, until the writer also had its response', sameWithResponse, b50),
   row('write → invalidation, same server (clients in server process)', same, b50),

@@ -1,3 +1,4 @@
+import { sendRequestsPromptly } from '@liveframe/reactive';
 import { QueryClient } from '@tanstack/react-query';
 import {
   createTRPCClientProxy,
@@ -97,6 +98,8 @@ export function createLiveClient<TRouter extends AnyTRPCRouter>(
     retryDelayMs: options.retryDelayMs ?? defaultRetryDelayMs,
     keepAlive: { enabled: true, intervalMs: 5_000, pongTimeoutMs: 2_000 },
   });
+  // Refetches leave in the task that asked for them, not after tRPC's batching timer.
+  sendRequestsPromptly(wsClient);
   const socket = wsLink<TRouter>({ client: wsClient, transformer: superjson });
   const terminating: TRPCLink<TRouter> =
     options.http === true
