@@ -30,6 +30,7 @@ import { type OpenOptions, type ReplicaOpenOptions, validateOpenOptions } from '
 import type { FramePosition } from './position.ts';
 import type { LocalConnections } from './read-connection-pool.ts';
 import { type ReadSet, ReadSetAnalyzer } from './read-set.ts';
+import { type ChangeRowsJson, changeRowsFromJson, changeRowsToJson } from './replica/primary-change-rows.ts';
 import type { CompactReport } from './replica/protocol.ts';
 import type { FreezeOptions, ReplicaDriver, RetentionPolicy } from './replica/replica-driver.ts';
 import type { BindParams, Row } from './values.ts';
@@ -133,9 +134,25 @@ export class Database implements AsyncDisposable {
    * local replica has synced it (replica mode; in local mode the commit is the acknowledgement).
    * Peer sync hints use it so other servers learn of a write as early as possible.
    */
-  onWriteAcknowledged(listener: (position: FramePosition) => void): () => void {
-    if (this.#driver.mode === 'replica') return (this.#driver as ReplicaDriver).onPrimaryCommit(listener);
-    return () => undefined;
+  onWriteAcknowledged(
+    listener: (position: FramePosition, changes: ChangeRowsJson | null) => void,
+  ): () => void {
+    if (this.#driver.mode !== 'replica') return () => undefined;
+    return (this.#driver as ReplicaDriver).onPrimaryCommit((position, changes) =>
+      listener(position, changes === null ? null : changeRowsToJson(changes)),
+    );
+  }
+
+  /**
+   * Replica mode: the change-log rows another server's write read from the primary (what its
+   * {@link onWriteAcknowledged} listener got), published on this database's change stream before
+   * the sync that brings them, when they continue it without a gap. Returns whether anything was
+   * published; invalid or non-continuing rows are ignored (the sync still delivers everything).
+   */
+  applyPeerChanges(position: FramePosition, changes: unknown): boolean {
+    if (this.#driver.mode !== 'replica') return false;
+    const rows = changeRowsFromJson(changes);
+    return rows !== null && (this.#driver as ReplicaDriver).applyPeerChanges(position, rows);
   }
 
   /** Runs a script (migrations). @example await db.exec('CREATE TABLE a(x); CREATE TABLE b(y);') */

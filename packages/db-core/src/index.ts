@@ -43,6 +43,7 @@ export type { ConnectionRole, ConnectionSetup, LocalConnections } from './read-c
 export { ReadConnectionPool } from './read-connection-pool.ts';
 export type { ReadSet, RowFilter } from './read-set.ts';
 export { ReadSetAnalyzer } from './read-set.ts';
+export type { ChangeRowsJson } from './replica/primary-change-rows.ts';
 export type { CompactReport, InstallReport } from './replica/protocol.ts';
 export type { FreezeOptions, RetentionPolicy } from './replica/replica-driver.ts';
 export type { ParameterInfo } from './sql-text.ts';

@@ -109,7 +109,7 @@ export class ChangeLogReader {
       rowids[i] = typeof rid === 'number' && Number.isSafeInteger(rid) ? rid : Number.NaN;
     }
     this.#cursor = Number(rows[rows.length - 1]![0]);
-    return { kind: 'changes', changes: { tables, tableIndex, ops, rowids } };
+    return { kind: 'changes', changes: { firstSeq: first, tables, tableIndex, ops, rowids } };
   }
 
   #maxSeq(): number {

@@ -55,6 +55,8 @@ interface PipelineReply {
 export interface BatchOutcome {
   readonly results: readonly HranaStmtResult[];
   readonly replicationIndex: number | null;
+  /** The result of `options.tail`; null when it was not given or failed. */
+  readonly tail: HranaStmtResult | null;
 }
 
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
@@ -93,11 +95,16 @@ export class PrimaryHttp {
    * All statements in one transaction, one request: BEGIN IMMEDIATE, each statement only if the
    * previous one succeeded, COMMIT, and ROLLBACK if anything failed. The first failure is thrown.
    */
-  async batch(stmts: readonly HranaStmt[]): Promise<BatchOutcome> {
+  async batch(stmts: readonly HranaStmt[], options: { tail?: HranaStmt } = {}): Promise<BatchOutcome> {
     const steps: BatchStep[] = [{ stmt: { sql: 'BEGIN IMMEDIATE' } }];
     for (const stmt of stmts) steps.push({ stmt, condition: { type: 'ok', step: steps.length - 1 } });
+    const lastStatement = steps.length - 1;
+    // The tail only reads: it runs after the last statement, and its failure fails nothing.
+    const tail = options.tail === undefined ? -1 : steps.length;
+    if (options.tail !== undefined)
+      steps.push({ stmt: options.tail, condition: { type: 'ok', step: lastStatement } });
     const commit = steps.length;
-    steps.push({ stmt: { sql: 'COMMIT' }, condition: { type: 'ok', step: commit - 1 } });
+    steps.push({ stmt: { sql: 'COMMIT' }, condition: { type: 'ok', step: lastStatement } });
     steps.push({ stmt: { sql: 'ROLLBACK' }, condition: { type: 'not', cond: { type: 'ok', step: commit } } });
     const reply = await this.#pipeline(this.#base, null, [
       { type: 'batch', batch: { steps } },
@@ -110,12 +117,14 @@ export class PrimaryHttp {
     const { step_results: results, step_errors: errors } = first.response.result;
     for (let i = 0; i <= commit; i++) {
       const error = errors[i];
-      if (error !== null && error !== undefined) throw hranaErrorToDbError(error, steps[i]?.stmt.sql);
+      if (i !== tail && error !== null && error !== undefined)
+        throw hranaErrorToDbError(error, steps[i]?.stmt.sql);
     }
     const index = first.response.result.replication_index;
     return {
-      results: results.slice(1, commit) as HranaStmtResult[],
+      results: results.slice(1, lastStatement + 1) as HranaStmtResult[],
       replicationIndex: index === null || index === undefined ? null : Number(index),
+      tail: tail === -1 ? null : (results[tail] ?? null),
     };
   }
 
@@ -208,6 +217,21 @@ export class PrimaryStream {
     }
     const results = await this.#round([stmt], true);
     return executeResult(results.at(-1), stmt.sql);
+  }
+
+  /**
+   * COMMIT, preceded in the same request by `tail` (a read whose failure fails nothing), and
+   * closes the stream.
+   */
+  async commit(tail?: HranaStmt): Promise<{ commit: HranaStmtResult; tail: HranaStmtResult | null }> {
+    if (tail === undefined || this.#pendingBegin !== undefined)
+      return { commit: await this.finish({ sql: 'COMMIT' }), tail: null };
+    const results = await this.#round([tail, { sql: 'COMMIT' }], true);
+    const read = results[0];
+    return {
+      commit: executeResult(results[1], 'COMMIT'),
+      tail: read?.type === 'ok' && read.response.type === 'execute' ? read.response.result : null,
+    };
   }
 
   /** Best effort: closes the primary connection (rolling back whatever is open there). */

@@ -73,6 +73,8 @@ export interface SerializedError {
  * change set costs the main thread one cheap structured clone instead of 100k object clones.
  */
 export interface ColumnarChanges {
+  /** Change-log seq of the first change; the others follow without gaps. */
+  readonly firstSeq: number;
   readonly tables: readonly string[];
   /** Index into `tables` per change. */
   readonly tableIndex: Uint32Array;
@@ -94,10 +96,12 @@ export interface AdvanceEvent {
   readonly changes: ColumnarChanges | null;
   /** Set when the log cannot tell what changed (rows compacted away, log not installed). */
   readonly refetchAll: string | null;
+  /** Seq of the last change-log row the replica has read; null while there is no log. */
+  readonly logCursor: number | null;
 }
 
 export type WorkerMessage =
-  | { readonly type: 'ready'; readonly position: FramePosition }
+  | { readonly type: 'ready'; readonly position: FramePosition; readonly logCursor: number | null }
   | { readonly type: 'open-failed'; readonly error: SerializedError }
   | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly error: SerializedError }

@@ -21,7 +21,9 @@ import { LocalDriver } from '../local-driver.ts';
 import type { FramePosition } from '../position.ts';
 import { type ConnectionSetup, type LocalConnections, ReadConnectionPool } from '../read-connection-pool.ts';
 import type { BindParams, Row } from '../values.ts';
-import { decodeRows, encodeStmt, type HranaStmtResult } from './hrana-values.ts';
+import { ChangeSequencer, type SequencedChanges } from './change-sequencer.ts';
+import { decodeRows, encodeStmt, type HranaStmt, type HranaStmtResult } from './hrana-values.ts';
+import { changeRowsAfter, columnarChangeRows } from './primary-change-rows.ts';
 import { PrimaryHttp, type PrimaryStream } from './primary-http.ts';
 import type { AdvanceEvent, ColumnarChanges, CompactReport, InstallReport } from './protocol.ts';
 import { ReplicaWorkerClient } from './replica-worker-client.ts';
@@ -101,7 +103,9 @@ export class ReplicaDriver implements Driver {
   #lastWrite: FramePosition | null = null;
   readonly #writes = new AsyncMutex();
   readonly #primary: PrimaryHttp;
-  readonly #commitListeners = new Set<(position: FramePosition) => void>();
+  readonly #commitListeners = new Set<(position: FramePosition, changes: ColumnarChanges | null) => void>();
+  /** Publishes each change-log row once, from the primary at commit or from the replica after sync. */
+  readonly #sequencer: ChangeSequencer;
   readonly #stream: ChangeBroadcaster;
   #frozen: LocalDriver | undefined;
   #closed = false;
@@ -112,6 +116,7 @@ export class ReplicaDriver implements Driver {
     client: ReplicaWorkerClient,
     pool: ReadConnectionPool,
     position: FramePosition,
+    logCursor: number | null,
   ) {
     this.path = options.path;
     this.#pool = new SwitchablePool(pool);
@@ -121,6 +126,7 @@ export class ReplicaDriver implements Driver {
     this.#poolOptions =
       options.statementCacheSize === undefined ? {} : { statementCacheSize: options.statementCacheSize };
     this.#position = position;
+    this.#sequencer = new ChangeSequencer(position, logCursor);
     this.#stream = new ChangeBroadcaster(() => this.position());
     client.onAdvance = (event) => this.#onAdvance(event);
     client.onSyncError = (error) => {
@@ -136,7 +142,7 @@ export class ReplicaDriver implements Driver {
     if (typeof options.syncUrl !== 'string' || options.syncUrl === '') {
       throw new DbError('INVALID_OPTIONS', 'a replica needs a syncUrl');
     }
-    const { client, position } = await ReplicaWorkerClient.start({
+    const { client, position, logCursor } = await ReplicaWorkerClient.start({
       file: options.path,
       syncUrl: options.syncUrl,
       ...(options.authToken === undefined ? {} : { authToken: options.authToken }),
@@ -157,7 +163,7 @@ export class ReplicaDriver implements Driver {
       await client.close();
       throw error;
     }
-    return new ReplicaDriver(options, client, pool, position);
+    return new ReplicaDriver(options, client, pool, position, logCursor);
   }
 
   // ---- reads: main thread, local connection -------------------------------------------------
@@ -180,14 +186,18 @@ export class ReplicaDriver implements Driver {
 
   // ---- writes: sent to the primary over Hrana HTTP, then awaited on the replica --------------
 
-  /** One statement in autocommit on the primary. Resolves once local reads see it. */
+  /**
+   * One statement in autocommit on the primary (it may be one that cannot run in a transaction,
+   * so no change-log read rides along: its changes are published after the sync). Resolves once
+   * local reads see it.
+   */
   run(sql: string, params?: BindParams): Promise<WriteResult> {
     return this.#writes.runExclusive(async () => {
       this.#assertOpen(sql);
       const frozen = this.#frozen;
       if (frozen !== undefined) return this.#afterLocalWrite(await frozen.run(sql, params));
       const result = await this.#primaryFor(sql).execute(encodeStmt(sql, params));
-      const position = await this.#afterPrimaryCommit(result.replication_index);
+      const position = await this.#afterPrimaryCommit(result.replication_index, null);
       return { ...writeCounts(result), position };
     });
   }
@@ -219,8 +229,9 @@ export class ReplicaDriver implements Driver {
       const frozen = this.#frozen;
       if (frozen !== undefined) return this.#afterLocalWrite(await frozen.batch(statements));
       const stmts = statements.map((s) => encodeStmt(s.sql, s.params));
-      const outcome = await this.#primaryFor().batch(stmts);
-      const position = await this.#afterPrimaryCommit(outcome.replicationIndex);
+      const tail = this.#changeRowsTail();
+      const outcome = await this.#primaryFor().batch(stmts, tail === undefined ? {} : { tail });
+      const position = await this.#afterPrimaryCommit(outcome.replicationIndex, outcome.tail);
       return {
         results: outcome.results.map((r) => ({ ...writeCounts(r), rows: decodeRows(r) })),
         position,
@@ -259,8 +270,11 @@ export class ReplicaDriver implements Driver {
       try {
         const value = await fn(scope);
         scope.finish();
-        const committed = await stream.finish({ sql: 'COMMIT' });
-        return { value, position: await this.#afterPrimaryCommit(committed.replication_index) };
+        const committed = await stream.commit(this.#changeRowsTail());
+        return {
+          value,
+          position: await this.#afterPrimaryCommit(committed.commit.replication_index, committed.tail),
+        };
       } catch (error) {
         scope.end();
         await stream.finish({ sql: 'ROLLBACK' }).catch(() => stream.abandon());
@@ -272,10 +286,25 @@ export class ReplicaDriver implements Driver {
   /**
    * Called with the position of every write the primary acknowledged, before this replica has
    * synced it: the moment to tell other servers (peer sync hints) without waiting for our own sync.
+   * `changes` are the change-log rows read from the primary inside the write's transaction (this
+   * write's and any earlier ones this replica had not published), for {@link applyPeerChanges} on
+   * the other servers; null when they could not be read.
    */
-  onPrimaryCommit(listener: (position: FramePosition) => void): () => void {
+  onPrimaryCommit(listener: (position: FramePosition, changes: ColumnarChanges | null) => void): () => void {
     this.#commitListeners.add(listener);
     return () => this.#commitListeners.delete(listener);
+  }
+
+  /**
+   * Change-log rows another server read from the primary at `position` (its write's commit):
+   * published on this replica's change stream now, before the sync that brings them, when they
+   * continue the stream without a gap. Returns whether anything was published; either way the
+   * replica's own log read later publishes whatever was not. Subscribers that refetch send the
+   * event's frame as `minFrame`, so their reads wait for this replica to have the rows.
+   */
+  applyPeerChanges(position: FramePosition, changes: ColumnarChanges): boolean {
+    if (this.#closed || this.#frozen !== undefined) return false;
+    return this.#publishSequenced(this.#sequencer.fromPrimary(position, changes));
   }
 
   /** The position of this driver's newest write (null before the first). */
@@ -493,13 +522,25 @@ export class ReplicaDriver implements Driver {
    * retry it. If the replica cannot catch up in time, the answer is the primary's frame, which
    * any later `minFrame` read waits for.
    */
-  async #afterPrimaryCommit(replicationIndex: string | number | null | undefined): Promise<FramePosition> {
+  /** The read that goes before COMMIT: log rows past what this replica published (none while unknown). */
+  #changeRowsTail(): HranaStmt | undefined {
+    const seq = this.#sequencer.seq;
+    return seq === null ? undefined : changeRowsAfter(seq);
+  }
+
+  async #afterPrimaryCommit(
+    replicationIndex: string | number | null | undefined,
+    tail: HranaStmtResult | null,
+  ): Promise<FramePosition> {
     if (replicationIndex === null || replicationIndex === undefined) return this.position();
     const target: FramePosition = { generation: this.#position.generation, frame: Number(replicationIndex) };
     this.#lastWrite = target;
+    // This server's subscribers learn of the write now, not one sync later.
+    const rows = columnarChangeRows(tail);
+    if (rows !== null) this.#publishSequenced(this.#sequencer.fromPrimary(target, rows));
     for (const listener of this.#commitListeners) {
       try {
-        listener(target);
+        listener(target, rows);
       } catch {
         // A listener's failure is not the write's.
       }
@@ -527,22 +568,31 @@ export class ReplicaDriver implements Driver {
 
   #onAdvance(event: AdvanceEvent): void {
     this.#position = event.position;
+    if (event.generationChanged) this.#sequencer.reset(event.position, event.logCursor);
     if (event.schemaTables !== null) {
       this.#pool.invalidateStatements();
-      this.#stream.publish({ type: 'schema', position: event.position, tables: event.schemaTables });
+      const position = this.#sequencer.mark(event.position);
+      this.#stream.publish({ type: 'schema', position, tables: event.schemaTables });
     }
     if (event.refetchAll !== null) {
+      this.#sequencer.reset(event.position, event.logCursor);
       this.#stream.publish({ type: 'refetch-all', position: event.position, reason: event.refetchAll });
-    } else if (event.changes !== null) {
-      this.#stream.publish({
-        type: 'changes',
-        changeSet: {
-          generation: event.position.generation,
-          frame: event.position.frame,
-          changes: expandChanges(event.changes),
-        },
-      });
+    } else {
+      this.#publishSequenced(this.#sequencer.fromReplica(event.position, event.changes, event.logCursor));
     }
+  }
+
+  #publishSequenced(next: SequencedChanges | null): boolean {
+    if (next === null) return false;
+    this.#stream.publish({
+      type: 'changes',
+      changeSet: {
+        generation: next.position.generation,
+        frame: next.position.frame,
+        changes: expandChanges(next.changes),
+      },
+    });
+    return true;
   }
 
   /** Frozen mode: the local driver numbers and publishes; this driver remembers the newest write. */

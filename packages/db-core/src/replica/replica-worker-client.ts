@@ -46,26 +46,29 @@ export class ReplicaWorkerClient {
   /** Starts the worker; resolves once it created the replica file and finished the first sync. */
   static async start(
     options: WorkerClientOptions,
-  ): Promise<{ client: ReplicaWorkerClient; position: FramePosition }> {
+  ): Promise<{ client: ReplicaWorkerClient; position: FramePosition; logCursor: number | null }> {
     const worker = spawnWorker(options);
     const client = new ReplicaWorkerClient(worker);
-    const position = await new Promise<FramePosition>((resolve, reject) => {
-      const onExit = (code: number) =>
-        reject(new DbError('WORKER_EXITED', `replica worker exited during open (code ${code})`));
-      const onError = (error: Error) =>
-        reject(new DbError('INTERNAL', `replica worker failed: ${error.message}`, { cause: error }));
-      worker.once('exit', onExit);
-      worker.once('error', onError);
-      worker.once('message', (message: WorkerMessage) => {
-        worker.off('exit', onExit);
-        worker.off('error', onError);
-        if (message.type === 'ready') resolve(message.position);
-        else if (message.type === 'open-failed') reject(deserializeError(message.error));
-        else reject(new DbError('INTERNAL', `unexpected first message from replica worker: ${message.type}`));
-      });
-    });
+    const ready = await new Promise<{ position: FramePosition; logCursor: number | null }>(
+      (resolve, reject) => {
+        const onExit = (code: number) =>
+          reject(new DbError('WORKER_EXITED', `replica worker exited during open (code ${code})`));
+        const onError = (error: Error) =>
+          reject(new DbError('INTERNAL', `replica worker failed: ${error.message}`, { cause: error }));
+        worker.once('exit', onExit);
+        worker.once('error', onError);
+        worker.once('message', (message: WorkerMessage) => {
+          worker.off('exit', onExit);
+          worker.off('error', onError);
+          if (message.type === 'ready') resolve({ position: message.position, logCursor: message.logCursor });
+          else if (message.type === 'open-failed') reject(deserializeError(message.error));
+          else
+            reject(new DbError('INTERNAL', `unexpected first message from replica worker: ${message.type}`));
+        });
+      },
+    );
     client.#listen();
-    return { client, position };
+    return { client, ...ready };
   }
 
   #listen(): void {

@@ -61,7 +61,7 @@ try {
   log = new ChangeLogReader(reader);
   tracker = new GenerationTracker({ generation: '', frame: 0 });
   tracker.observe(readReplicaMetadata(options.file), first.frameNo);
-  post({ type: 'ready', position: tracker.current });
+  post({ type: 'ready', position: tracker.current, logCursor: log.installed ? log.cursor : null });
 } catch (error) {
   post({ type: 'open-failed', error: serializeError(error) });
   // Leave without touching anything else: the main thread rejects open().
@@ -116,7 +116,17 @@ function observe(frameFromSync: number | undefined): void {
     if (result.kind === 'refetch-all') refetchAll = result.reason;
     else changes = result.changes;
   }
-  post({ type: 'advance', position, previous, generationChanged, schemaTables, changes, refetchAll });
+  const logCursor = log.installed ? log.cursor : null;
+  post({
+    type: 'advance',
+    position,
+    previous,
+    generationChanged,
+    schemaTables,
+    changes,
+    refetchAll,
+    logCursor,
+  });
   if (schemaTables !== null && options.autoRefreshTriggers) refreshTriggersIfNeeded();
 }
 
