@@ -23,13 +23,24 @@ describe('peer sync hints (replica mode)', () => {
     await using writer = connectLiveClient(a.wsUrl);
     await using reader = connectLiveClient(b.wsUrl);
     const { ack } = await subscribeWithQueries(reader, [{ key: 'kpis', path: 'dashboard.kpis', input: {} }]);
-    for (let i = 0; i < 3; i++) {
-      const { frame } = await writer.trpc.orders.setStatus.mutate({ id: 1 + i, status: 'shipped' });
-      const event = await reader.events.until((e) => e.id === frame);
+    const byIdOnB = reader.trpc.orders.byId.query as (input: unknown) => Promise<{ status: string }>;
+    for (let i = 0; i < 5; i++) {
+      const status = i % 2 ? 'paid' : 'shipped';
+      const { frame } = await writer.trpc.orders.setStatus.mutate({ id: 1 + i, status });
+      // Exactly one event per write: the one B published from the hint's rows is not repeated
+      // when B's replica syncs the same rows.
+      const event = await reader.events.next();
+      expect(event.id).toBe(frame);
       expect(event.data).toMatchObject({ type: 'invalidate', queries: ['kpis'], tables: ['orders'] });
+      // The event may precede B's sync; a refetch with its frame waits for B's replica.
+      expect(await byIdOnB({ $liveframe: { minFrame: frame }, input: { id: 1 + i } })).toMatchObject({
+        status,
+      });
     }
     expect(a.services.peerHints.stats.sent).toBeGreaterThan(0);
     expect(b.services.peerHints.stats.received).toBeGreaterThan(0);
+    // The hints carried the writes' change-log rows and B published them before syncing.
+    expect(b.services.peerHints.stats.appliedEarly).toBeGreaterThan(0);
 
     const body = JSON.stringify({ position: ack.id });
     const post = (headers: Record<string, string>) =>

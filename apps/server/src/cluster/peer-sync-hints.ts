@@ -1,15 +1,18 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Agent, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { ChangeRowsJson } from '@liveframe/db-core';
 import type { Logger } from 'pino';
 import type { Database, FramePosition } from '../db/database-contract.ts';
 import { formatPositionId, tryParsePositionId } from '../live/position-id.ts';
+import { appendChangeRows } from './peer-change-rows.ts';
 
 /** HTTP path of the hint endpoint (same port as tRPC). */
 export const SYNC_HINT_PATH = '/liveframe/sync-hint';
 /** Header carrying `hex(HMAC-SHA256(peerSecret, body))`. */
 export const SYNC_HINT_SIGNATURE_HEADER = 'x-liveframe-peer-signature';
-const MAX_BODY_BYTES = 1024;
+/** A position plus up to MAX_HINT_CHANGE_ROWS change-log rows (~40 bytes each as JSON). */
+const MAX_BODY_BYTES = 256 * 1024;
 
 export interface PeerSyncHintsOptions {
   readonly db: Database;
@@ -29,20 +32,29 @@ function newer(a: FramePosition, than: FramePosition | undefined): boolean {
   return than === undefined || a.generation !== than.generation || a.frame > than.frame;
 }
 
+interface Hint {
+  readonly position: FramePosition;
+  /** The change-log rows the write read from the primary (db-core), when known. */
+  readonly changes: ChangeRowsJson | null;
+}
+
 interface Peer {
   readonly url: string;
   inFlight: boolean;
-  pending: FramePosition | undefined;
+  pending: Hint | undefined;
 }
 
 /**
  * Cross-server invalidation without waiting for the next poll (replica mode). As soon as the
  * primary acknowledged a write of this server (before this server's own replica synced it), it
- * tells its peers the frame the write reached (`POST /liveframe/sync-hint`, body
- * `{"position":"g:42"}`, HMAC-signed with the shared peer secret); a peer that gets a hint syncs
- * its replica up to that frame right away (db-core `waitForFrame`), so the change reaches its
- * subscribers one sync after the write instead of up to one polling interval later. Periodic
- * sync stays on as the fallback (lost hints, writes from outside the cluster).
+ * tells its peers the frame the write reached and the change-log rows it read from the primary
+ * (`POST /liveframe/sync-hint`, body `{"position":"g:42","changes":{...}}`, HMAC-signed with the
+ * shared peer secret). A peer publishes those rows to its subscribers at once when they continue
+ * its change stream (db-core `applyPeerChanges`; the clients' refetches carry the frame as
+ * `minFrame` and wait for the replica), and syncs its replica up to that frame right away
+ * (db-core `waitForFrame`), instead of at its next poll. Rows that do not continue its stream are
+ * simply left to that sync. Periodic sync stays on as the fallback (lost hints, writes from
+ * outside the cluster).
  *
  * Both sides coalesce: at most one hint in flight per peer (the newest position waits behind
  * it), and at most one catch-up wait in flight on the receiving side.
@@ -60,6 +72,8 @@ export class PeerSyncHints {
   #closed = false;
   #unsubscribe: () => void = () => undefined;
   #received = 0;
+  /** Received hints whose rows were published before this replica synced them. */
+  #appliedEarly = 0;
   #sent = 0;
   #failed = 0;
   // One kept-alive connection per peer (hints are sequential per peer); idle sockets go before the
@@ -76,26 +90,39 @@ export class PeerSyncHints {
     }));
     // The earliest moment: the primary acknowledged our write, our own replica has not synced it yet.
     if (this.#peers.length > 0 && options.db.mode === 'replica') {
-      this.#unsubscribe = options.db.onWriteAcknowledged((position) => this.#hint(position));
+      this.#unsubscribe = options.db.onWriteAcknowledged((position, changes) =>
+        this.#hint(position, changes),
+      );
     }
   }
 
-  get stats(): { sent: number; failed: number; received: number } {
-    return { sent: this.#sent, failed: this.#failed, received: this.#received };
+  get stats(): { sent: number; failed: number; received: number; appliedEarly: number } {
+    return {
+      sent: this.#sent,
+      failed: this.#failed,
+      received: this.#received,
+      appliedEarly: this.#appliedEarly,
+    };
   }
 
   /** Call after a write: hints every peer when this server's newest write moved on. */
   afterWrite(): void {
     if (this.#closed || this.#peers.length === 0 || this.#options.db.mode !== 'replica') return;
     const written = this.#options.db.maxWriteReplicationIndex();
-    if (written !== null) this.#hint(written);
+    if (written !== null) this.#hint(written, null);
   }
 
-  #hint(written: FramePosition): void {
+  #hint(written: FramePosition, changes: ChangeRowsJson | null): void {
     if (this.#closed || !newer(written, this.#hinted)) return;
     this.#hinted = written;
     for (const peer of this.#peers) {
-      peer.pending = written;
+      const waiting = peer.pending?.changes;
+      // A hint still waiting behind one in flight keeps its rows when the new ones continue them.
+      const merged =
+        changes === null || waiting === undefined || waiting === null
+          ? changes
+          : appendChangeRows(waiting, changes);
+      peer.pending = { position: written, changes: merged };
       if (!peer.inFlight) this.#send(peer);
     }
   }
@@ -134,9 +161,11 @@ export class PeerSyncHints {
         return;
       }
       let position: FramePosition | null = null;
+      let changes: unknown;
       try {
-        const parsed = JSON.parse(body) as { position?: unknown };
+        const parsed = JSON.parse(body) as { position?: unknown; changes?: unknown };
         if (typeof parsed.position === 'string') position = tryParsePositionId(parsed.position);
+        changes = parsed.changes;
       } catch {
         position = null;
       }
@@ -146,6 +175,10 @@ export class PeerSyncHints {
       }
       this.#received++;
       res.writeHead(202).end();
+      // db-core checks the rows and publishes them only if they continue this replica's stream.
+      if (changes !== undefined && changes !== null && this.#options.db.applyPeerChanges(position, changes)) {
+        this.#appliedEarly++;
+      }
       this.#catchUp(position);
     });
   }
@@ -178,11 +211,15 @@ export class PeerSyncHints {
   }
 
   #send(peer: Peer): void {
-    const position = peer.pending;
-    if (position === undefined || this.#closed) return;
+    const hint = peer.pending;
+    if (hint === undefined || this.#closed) return;
     peer.pending = undefined;
     peer.inFlight = true;
-    const body = JSON.stringify({ position: formatPositionId(position) });
+    const body = JSON.stringify(
+      hint.changes === null
+        ? { position: formatPositionId(hint.position) }
+        : { position: formatPositionId(hint.position), changes: hint.changes },
+    );
     const done = (status: number | undefined, error?: unknown) => {
       if (status === 202) this.#sent++;
       else {

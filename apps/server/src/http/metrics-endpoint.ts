@@ -12,6 +12,7 @@ export function renderMetrics(input: { services: LiveframeServices; clients: num
     primary !== undefined && primary.generation === position.generation ? primary.frame - position.frame : 0;
   const snapshot = services.metrics.snapshot();
   const hub = services.hub.stats();
+  const hints = services.peerHints.stats;
   const lines = [
     ['liveframe_frame', position.frame, 'gauge', 'frame the local replica is at'],
     ['liveframe_hub_frame', services.hub.position.frame, 'gauge', 'frame the live hub has processed'],
@@ -40,6 +41,14 @@ export function renderMetrics(input: { services: LiveframeServices; clients: num
       snapshot.frameWaits.timeout,
       'counter',
       'minFrame waits that timed out',
+    ],
+    ['liveframe_peer_hints_sent_total', hints.sent, 'counter', 'sync hints this server sent to peers'],
+    ['liveframe_peer_hints_received_total', hints.received, 'counter', 'sync hints received from peers'],
+    [
+      'liveframe_peer_hints_applied_early_total',
+      hints.appliedEarly,
+      'counter',
+      'received hints whose changes were published before the replica synced them',
     ],
     ['liveframe_event_loop_delay_p99_ms', snapshot.eventLoopDelayP99Ms, 'gauge', 'event-loop delay p99'],
     ['liveframe_event_loop_delay_max_ms', snapshot.eventLoopDelayMaxMs, 'gauge', 'event-loop delay max'],
