@@ -27,7 +27,6 @@ import { EventEncodingCache } from '../live/live-delivery.ts';
 import { createLiveHub, pumpChanges } from '../live/live-hub.ts';
 import type { LiveframeServices } from '../live/live-services.ts';
 import { LiveSessions } from '../live/live-sessions.ts';
-import { formatPositionId } from '../live/position-id.ts';
 import { SubscriptionRequests } from '../live/subscription-requests.ts';
 import { createLiveframeContext } from '../trpc/context.ts';
 import { createCallerFactory } from '../trpc/trpc-builder.ts';
@@ -198,10 +197,9 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
         identity,
         db: services.requestDatabase(identity, capture),
         services,
-        // Read at least what the hub has published: an event can be published (from the
-        // primary, at a write's acknowledgement) before this replica synced it, and a read-set
-        // that depends on data must come from data that includes it.
-        headerMinFrame: formatPositionId(hub.position),
+        // The read-your-writes middleware makes it read at least at the hub's position, so a
+        // data-dependent read-set includes every change already announced.
+        headerMinFrame: undefined,
         socket: undefined,
       });
       await callByPath(caller, path, input);

@@ -1,10 +1,11 @@
 import { initTRPC } from '@trpc/server';
 import superjson from 'superjson';
-import { parsePositionId } from '../live/position-id.ts';
+import { formatPositionId, parsePositionId } from '../live/position-id.ts';
 import { ServerError } from '../server-error.ts';
 import type { LiveframeContext } from './context.ts';
 import { formatLiveframeError, toTRPCError } from './error-formatter.ts';
 import { unwrapFrameEnvelope } from './frame-envelope.ts';
+import { readFloor } from './read-floor.ts';
 
 /** Procedure meta: `live: true` marks a query the live subscription may register. */
 export interface LiveframeMeta {
@@ -28,15 +29,22 @@ const errorMapping = t.middleware(async ({ next }) => {
 
 /**
  * Read-your-writes (PROTOCOL.md): a query with `minFrame` (input envelope or HTTP header) waits
- * until this server's replica reached it, with a deadline and without blocking the event loop.
+ * until this server's replica reached it, with a deadline and without blocking the event loop;
+ * every query also waits for what the live hub already announced (read-floor.ts).
  */
 const readYourWrites = t.middleware(async ({ type, ctx, getRawInput, next }) => {
   if (type !== 'query') return next();
   const { input, minFrame, wrapped } = unwrapFrameEnvelope(await getRawInput());
-  const target = minFrame ?? ctx.headerMinFrame;
-  if (target !== undefined) {
-    const position = parsePositionId(target);
-    const result = await ctx.services.database.driver.waitForFrame(position, {
+  const requested = minFrame ?? ctx.headerMinFrame;
+  const { database, hub } = ctx.services;
+  const position = readFloor(
+    requested === undefined ? undefined : parsePositionId(requested),
+    hub.position,
+    database.driver.position(),
+  );
+  if (position !== undefined) {
+    const target = formatPositionId(position);
+    const result = await database.driver.waitForFrame(position, {
       timeoutMs: ctx.services.options.minFrameTimeoutMs,
     });
     ctx.services.metrics.observeFrameWait(result.status);
