@@ -38,7 +38,9 @@ export function withLiveFetch<
   const queryFn = options.queryFn;
   if (queryFn === undefined || queryFn === skipToken) return options;
   const liveQueryFn: QueryFunction<TQueryFnData, TQueryKey> = async (context) => {
-    const fetch = await registry.beginFetch(context.queryKey);
+    // Synchronous once the subscription is acknowledged: the request then leaves in this task.
+    const started = registry.beginFetch(context.queryKey);
+    const fetch = started instanceof Promise ? await started : started;
     let succeeded = false;
     try {
       const data = await queryFn(context);

@@ -180,26 +180,35 @@ export class LiveQueryRegistry {
   }
 
   /**
-   * Call when a live query's fetch starts; resolves to the lowest frame its data can be at. The
+   * Call when a live query's fetch starts: the lowest frame its data can be at. Answers at once
+   * (no promise) once the subscription is acknowledged, so the fetch leaves in the same task; the
    * first fetches wait (bounded) for the acknowledgement, so they need no refetch afterwards.
    * Works before the query is registered too (Suspense fetches before effects run).
    */
-  async beginFetch(queryKey: QueryKey): Promise<LiveFetch> {
+  beginFetch(queryKey: QueryKey): LiveFetch | Promise<LiveFetch> {
     const key = hashKey(queryKey);
     const ticket = ++this.#tickets;
     const floors = this.#floorsOf(key);
     floors.inflight = null;
     floors.ticket = ticket;
-    if (!this.#acknowledged && this.#stop !== null) {
-      this.#waiting.add(key);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, this.#options.readyTimeoutMs ?? 1_500);
-      });
-      await Promise.race([this.#ready.promise, timeout]);
-      clearTimeout(timer);
-      this.#waiting.delete(key);
-    }
+    if (!this.#acknowledged && this.#stop !== null)
+      return this.#beginAfterAcknowledgement(key, floors, ticket);
+    return this.#fetchStarted(floors, ticket);
+  }
+
+  async #beginAfterAcknowledgement(key: string, floors: Floors, ticket: number): Promise<LiveFetch> {
+    this.#waiting.add(key);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#options.readyTimeoutMs ?? 1_500);
+    });
+    await Promise.race([this.#ready.promise, timeout]);
+    clearTimeout(timer);
+    this.#waiting.delete(key);
+    return this.#fetchStarted(floors, ticket);
+  }
+
+  #fetchStarted(floors: Floors, ticket: number): LiveFetch {
     const floor = this.#floorNow();
     if (floors.ticket === ticket) floors.inflight = floor;
     return { ticket, floor };
