@@ -103,6 +103,8 @@ export class ReplicaDriver implements Driver {
   #lastWrite: FramePosition | null = null;
   readonly #writes = new AsyncMutex();
   readonly #primary: PrimaryHttp;
+  /** waitForFrame calls in progress, settled by the advance that reaches their target. */
+  readonly #frameWaiters = new Set<FrameWaiter>();
   readonly #commitListeners = new Set<(position: FramePosition, changes: ColumnarChanges | null) => void>();
   /** Publishes each change-log row once, from the primary at commit or from the replica after sync. */
   readonly #sequencer: ChangeSequencer;
@@ -359,13 +361,22 @@ export class ReplicaDriver implements Driver {
         timeoutMs + WAIT_GRACE_MS,
       );
     });
+    // The worker drives the syncs and answers; the advance that reaches the target is seen here
+    // first (its reply is one more message behind it), so that settles the wait already.
+    let waiter: FrameWaiter | undefined;
+    const advanced = new Promise<WaitForFrameResult>((resolve) => {
+      waiter = { target, resolve };
+      this.#frameWaiters.add(waiter);
+    });
     try {
       return await Promise.race([
         this.#worker().request({ type: 'wait-for-frame', target, deadline: Date.now() + timeoutMs }),
+        advanced,
         fallback,
       ]);
     } finally {
       clearTimeout(timer);
+      if (waiter !== undefined) this.#frameWaiters.delete(waiter);
     }
   }
 
@@ -568,6 +579,13 @@ export class ReplicaDriver implements Driver {
 
   #onAdvance(event: AdvanceEvent): void {
     this.#position = event.position;
+    for (const waiter of this.#frameWaiters) {
+      const { target } = waiter;
+      if (target.generation === event.position.generation && event.position.frame >= target.frame) {
+        this.#frameWaiters.delete(waiter);
+        waiter.resolve({ status: 'reached', position: event.position });
+      }
+    }
     if (event.generationChanged) this.#sequencer.reset(event.position, event.logCursor);
     if (event.schemaTables !== null) {
       this.#pool.invalidateStatements();
@@ -600,6 +618,11 @@ export class ReplicaDriver implements Driver {
     this.#lastWrite = result.position;
     return result;
   }
+}
+
+interface FrameWaiter {
+  readonly target: FramePosition;
+  resolve(result: WaitForFrameResult): void;
 }
 
 /**
