@@ -80,7 +80,10 @@ async function runFanout(
     for (let round = 0; round < FANOUT_WARMUP + FANOUT_ROUNDS; round++) {
       const cpu0 = process.cpuUsage();
       const t0 = performance.timeOrigin + performance.now();
-      const { frame } = await writer.trpc.orders.setStatus.mutate({ id: 1 + (round % 50), status: status(round) });
+      const { frame } = await writer.trpc.orders.setStatus.mutate({
+        id: 1 + (round % 50),
+        status: status(round),
+      });
       // Each child reports when its last client had the event (wall clock, first byte seen).
       const arrived = await Promise.all(
         children.map((child) => request(child, { type: 'expect', frame }, 'arrived')),
