@@ -175,21 +175,15 @@ describe('replica mode: changes published at the primary acknowledgement', () =>
   });
 });
 
+/** A replica that syncs only when asked (no periodic sync), so a test decides when B catches up. */
+const openQuietReplica = (path: string) =>
+  openDatabase({ mode: 'replica', path, syncUrl: sqld.url, syncIntervalMs: 0 });
+
 describe('replica mode: rows handed to another server', () => {
   it('a peer publishes rows that continue its stream before it synced them, and never twice', async () => {
     using dir = tempDir();
-    await using a = await openDatabase({
-      mode: 'replica',
-      path: `${dir.path}/a.db`,
-      syncUrl: sqld.url,
-      syncIntervalMs: 0,
-    });
-    await using b = await openDatabase({
-      mode: 'replica',
-      path: `${dir.path}/b.db`,
-      syncUrl: sqld.url,
-      syncIntervalMs: 0,
-    });
+    await using a = await openQuietReplica(`${dir.path}/a.db`);
+    await using b = await openQuietReplica(`${dir.path}/b.db`);
     const table = await freshTable(a);
     await b.sync();
     const handed: Array<{ position: { generation: string; frame: number }; changes: unknown }> = [];
@@ -214,18 +208,8 @@ describe('replica mode: rows handed to another server', () => {
 
   it('rows after a gap, invalid rows and local mode are refused; the sync still delivers everything', async () => {
     using dir = tempDir();
-    await using a = await openDatabase({
-      mode: 'replica',
-      path: `${dir.path}/a.db`,
-      syncUrl: sqld.url,
-      syncIntervalMs: 0,
-    });
-    await using b = await openDatabase({
-      mode: 'replica',
-      path: `${dir.path}/b.db`,
-      syncUrl: sqld.url,
-      syncIntervalMs: 0,
-    });
+    await using a = await openQuietReplica(`${dir.path}/a.db`);
+    await using b = await openQuietReplica(`${dir.path}/b.db`);
     await using local = await openDatabase({ mode: 'local', path: `${dir.path}/local.db` });
     const table = await freshTable(a);
     await b.sync();
