@@ -27,6 +27,7 @@ import { EventEncodingCache } from '../live/live-delivery.ts';
 import { createLiveHub, pumpChanges } from '../live/live-hub.ts';
 import type { LiveframeServices } from '../live/live-services.ts';
 import { LiveSessions } from '../live/live-sessions.ts';
+import { StaleReadRecovery } from '../live/stale-read-recovery.ts';
 import { SubscriptionRequests } from '../live/subscription-requests.ts';
 import { createLiveframeContext } from '../trpc/context.ts';
 import { createCallerFactory } from '../trpc/trpc-builder.ts';
@@ -179,6 +180,12 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
       logger,
     }),
     subscriptionRequests: new SubscriptionRequests(),
+    staleReads: new StaleReadRecovery({
+      db: driver,
+      hub,
+      logger,
+      afterPublish: (result) => services.sessions.afterPublish(result),
+    }),
     eventEncoding: new EventEncodingCache(),
     options: config,
     sessions: undefined as unknown as LiveSessions,
@@ -334,6 +341,7 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
     });
     pumpAbort.abort();
     peerHints.close();
+    services.staleReads.close();
     await services.compaction.close();
     services.sessions.close();
     await database[Symbol.asyncDispose]();

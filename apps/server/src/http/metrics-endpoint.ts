@@ -42,6 +42,12 @@ export function renderMetrics(input: { services: LiveframeServices; clients: num
       'counter',
       'minFrame waits that timed out',
     ],
+    [
+      'liveframe_stale_reads_total',
+      services.staleReads.staleReads,
+      'counter',
+      'reads served while the replica could not reach changes already announced',
+    ],
     ['liveframe_peer_hints_sent_total', hints.sent, 'counter', 'sync hints this server sent to peers'],
     ['liveframe_peer_hints_received_total', hints.received, 'counter', 'sync hints received from peers'],
     [

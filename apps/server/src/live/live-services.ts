@@ -9,6 +9,7 @@ import type { CapturedStatement, RequestDatabase } from '../db/request-database.
 import type { ServerMetrics } from '../http/server-metrics.ts';
 import type { EventEncodingCache } from './live-delivery.ts';
 import type { DerivedReadSet, LiveSessions } from './live-sessions.ts';
+import type { StaleReadRecovery } from './stale-read-recovery.ts';
 import type { SubscriptionRequests } from './subscription-requests.ts';
 
 /** Tunables of the live layer (see config.ts for defaults and flags). */
@@ -38,6 +39,8 @@ export interface LiveframeServices {
   readonly subscriptionRequests: SubscriptionRequests;
   /** Tells the other servers to sync after this one wrote (replica mode, `--peers`). */
   readonly peerHints: PeerSyncHints;
+  /** Reads served below announced changes, and the refetch-all once the replica caught up. */
+  readonly staleReads: StaleReadRecovery;
   /** Periodic change-log compaction (replica mode). */
   readonly compaction: ChangeLogCompaction;
   /** Encoded event payloads shared by every client that gets the same event. */

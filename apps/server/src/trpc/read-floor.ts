@@ -1,6 +1,14 @@
 import type { FramePosition } from '../db/database-contract.ts';
 
 /**
+ * How long a query waits for the replica to reach what the hub announced before it is served
+ * from what the replica has (stale-read-recovery.ts then makes clients refetch). Normally the
+ * sync a hint started ends within milliseconds; a second covers a slow one on a loaded machine
+ * without stalling every read for long when the primary is unreachable.
+ */
+export const ANNOUNCED_WAIT_MS = 1_000;
+
+/**
  * The position a query must read at or past: what the client asked for (`minFrame`, its own
  * writes), raised to what the live hub has already announced when the replica is behind it.
  *

@@ -1,11 +1,12 @@
 import { initTRPC } from '@trpc/server';
 import superjson from 'superjson';
+import type { FramePosition } from '../db/database-contract.ts';
 import { formatPositionId, parsePositionId } from '../live/position-id.ts';
 import { ServerError } from '../server-error.ts';
 import type { LiveframeContext } from './context.ts';
 import { formatLiveframeError, toTRPCError } from './error-formatter.ts';
 import { unwrapFrameEnvelope } from './frame-envelope.ts';
-import { readFloor } from './read-floor.ts';
+import { ANNOUNCED_WAIT_MS, readFloor } from './read-floor.ts';
 
 /** Procedure meta: `live: true` marks a query the live subscription may register. */
 export interface LiveframeMeta {
@@ -27,6 +28,26 @@ const errorMapping = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** Waits until the replica reached `position`; throws the typed error a client acts on if not. */
+async function requireFrame(ctx: LiveframeContext, position: FramePosition): Promise<void> {
+  const { database, options, metrics } = ctx.services;
+  const target = formatPositionId(position);
+  const result = await database.driver.waitForFrame(position, { timeoutMs: options.minFrameTimeoutMs });
+  metrics.observeFrameWait(result.status);
+  if (result.status === 'timeout') {
+    throw new ServerError(
+      'FRAME_TIMEOUT',
+      `replica did not reach ${target} in time (at ${result.position.frame})`,
+    );
+  }
+  if (result.status === 'generation-changed') {
+    throw new ServerError(
+      'GENERATION_CHANGED',
+      `frame ${target} belongs to another primary generation: refetch`,
+    );
+  }
+}
+
 /**
  * Read-your-writes (PROTOCOL.md): a query with `minFrame` (input envelope or HTTP header) waits
  * until this server's replica reached it, with a deadline and without blocking the event loop;
@@ -35,31 +56,22 @@ const errorMapping = t.middleware(async ({ next }) => {
 const readYourWrites = t.middleware(async ({ type, ctx, getRawInput, next }) => {
   if (type !== 'query') return next();
   const { input, minFrame, wrapped } = unwrapFrameEnvelope(await getRawInput());
-  const requested = minFrame ?? ctx.headerMinFrame;
-  const { database, hub } = ctx.services;
-  const position = readFloor(
-    requested === undefined ? undefined : parsePositionId(requested),
-    hub.position,
-    database.driver.position(),
-  );
-  if (position !== undefined) {
-    const target = formatPositionId(position);
-    const result = await database.driver.waitForFrame(position, {
-      timeoutMs: ctx.services.options.minFrameTimeoutMs,
+  const raw = minFrame ?? ctx.headerMinFrame;
+  const requested = raw === undefined ? undefined : parsePositionId(raw);
+  const { database, hub, options, metrics, staleReads } = ctx.services;
+  const floor = readFloor(requested, hub.position, database.driver.position());
+  if (floor !== undefined && floor === requested) await requireFrame(ctx, floor);
+  else if (floor !== undefined) {
+    // The floor is this server's own announcement, not the client's request: if the replica
+    // cannot reach it soon (the primary became unreachable right after), serve what it has and
+    // let StaleReadRecovery make clients refetch once it can, rather than failing every read.
+    const result = await database.driver.waitForFrame(floor, {
+      timeoutMs: Math.min(options.minFrameTimeoutMs, ANNOUNCED_WAIT_MS),
     });
-    ctx.services.metrics.observeFrameWait(result.status);
-    if (result.status === 'timeout') {
-      throw new ServerError(
-        'FRAME_TIMEOUT',
-        `replica did not reach ${target} in time (at ${result.position.frame})`,
-      );
-    }
-    if (result.status === 'generation-changed') {
-      throw new ServerError(
-        'GENERATION_CHANGED',
-        `frame ${target} belongs to another primary generation: refetch`,
-      );
-    }
+    metrics.observeFrameWait(result.status);
+    if (result.status === 'timeout') staleReads.servedBelow(floor);
+    // The client's own floor (below the announced one) still holds in full.
+    if (result.status !== 'reached' && requested !== undefined) await requireFrame(ctx, requested);
   }
   return wrapped ? next({ getRawInput: async () => input }) : next();
 });
