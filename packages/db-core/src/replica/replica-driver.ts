@@ -301,8 +301,9 @@ export class ReplicaDriver implements Driver {
    * Change-log rows another server read from the primary at `position` (its write's commit):
    * published on this replica's change stream now, before the sync that brings them, when they
    * continue the stream without a gap. Returns whether anything was published; either way the
-   * replica's own log read later publishes whatever was not. Subscribers that refetch send the
-   * event's frame as `minFrame`, so their reads wait for this replica to have the rows.
+   * replica's own log read later publishes whatever was not. A reader acting on such an event
+   * must wait for this replica to reach `position` first (`waitForFrame`; the server's read floor
+   * does it for every query).
    */
   applyPeerChanges(position: FramePosition, changes: ColumnarChanges): boolean {
     if (this.#closed || this.#frozen !== undefined) return false;
