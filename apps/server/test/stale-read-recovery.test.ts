@@ -34,8 +34,9 @@ describe('reads below announced changes (replica mode)', () => {
     });
     const { position, changes } = handed.at(-1)!;
     // As if B got the hint and then lost the primary: the rows are announced at a frame B's
-    // replica does not have (here: one the primary will only reach a few writes later).
-    const announced = { generation: position.generation, frame: position.frame + 3 };
+    // replica does not have (here: one the primary only reaches after several more writes; far
+    // enough that background writes such as cursor heartbeats cannot get there meanwhile).
+    const announced = { generation: position.generation, frame: position.frame + 20 };
     expect(dbB.applyPeerChanges(announced, changes)).toBe(true);
     const event = await reader.events.next();
     expect(event.data).toMatchObject({ type: 'invalidate', queries: ['kpis'] });
@@ -51,7 +52,10 @@ describe('reads below announced changes (replica mode)', () => {
     ).rejects.toThrow(/did not reach/);
 
     // Once B's replica gets there, every client is told to refetch what it read meanwhile.
-    for (let i = 0; i < 6; i++) await writer.trpc.orders.setStatus.mutate({ id: 2 + i, status: 'shipped' });
+    for (let i = 0; i < 100 && dbB.position().frame < announced.frame; i++) {
+      await writer.trpc.orders.setStatus.mutate({ id: 2 + (i % 20), status: i % 2 ? 'paid' : 'shipped' });
+      await dbB.sync();
+    }
     const refetch = await reader.events.until((e) => e.data.type === 'refetch-all', 20_000);
     expect(refetch.data).toMatchObject({ type: 'refetch-all' });
     expect(dbB.position().frame).toBeGreaterThanOrEqual(announced.frame);
