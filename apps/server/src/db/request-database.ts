@@ -130,34 +130,40 @@ export function requestDatabase(options: {
       guard(sql, params);
       return driver.get(sql, params);
     },
-    run: (sql, params) => {
+    // async: a refused statement is a rejected promise like any other write failure.
+    run: async (sql, params) => {
       guard(sql, params);
       return driver.run(sql, params);
     },
-    batch: (statements) => {
+    batch: async (statements) => {
       for (const { sql, params } of statements) guard(sql, params);
       return driver.batch(statements);
     },
     transaction: (fn) =>
-      driver.transaction(
-        (tx) =>
-          fn({
-            run: (sql, params) => {
-              guard(sql, params);
-              return tx.run(sql, params);
-            },
-            all: (sql, params) => {
-              guard(sql, params);
-              return tx.all(sql, params);
-            },
-            get: (sql, params) => {
-              guard(sql, params);
-              return tx.get(sql, params);
-            },
-            savepoint: (inner) => tx.savepoint(inner),
-          }),
-        { behavior: 'immediate' },
-      ),
+      driver.transaction((tx) => fn(guardTransaction(tx, guard)), { behavior: 'immediate' }),
+  };
+}
+
+/**
+ * `tx` as a procedure may use it: every statement is checked (and captured) by `guard` before it
+ * runs, and a savepoint hands its callback a guarded handle too, at any depth. Without this a
+ * savepoint would be a way around the table permissions and the read-set capture.
+ */
+function guardTransaction(tx: Transaction, guard: (sql: string, params?: BindParams) => void): Transaction {
+  return {
+    run: async (sql, params) => {
+      guard(sql, params);
+      return tx.run(sql, params);
+    },
+    all: async (sql, params) => {
+      guard(sql, params);
+      return tx.all(sql, params);
+    },
+    get: async (sql, params) => {
+      guard(sql, params);
+      return tx.get(sql, params);
+    },
+    savepoint: (inner) => tx.savepoint((child) => inner(guardTransaction(child, guard))),
   };
 }
 
