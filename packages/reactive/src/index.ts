@@ -28,6 +28,7 @@ export type { ReactiveErrorCode } from './reactive-error.ts';
 export { ReactiveError } from './reactive-error.ts';
 export type { ReadSet, RowFilter } from './read-set.ts';
 export { normalizeReadSet, readSetOf } from './read-set.ts';
+export { registrationDigest } from './registration-digest.ts';
 export { sendRequestsPromptly } from './send-requests-promptly.ts';
 export type { InvalidateEvent, LiveEvent, RefetchAllEvent, SubscriptionEvent } from './subscription-event.ts';
 export { mergeInvalidations } from './subscription-event.ts';
