@@ -256,6 +256,19 @@ export class Database implements AsyncDisposable {
   }
 
   /**
+   * Replica mode: the newest position of the primary this database has heard of (from the
+   * answers to its writes and transaction reads, and from its syncs), in the replica's current
+   * generation; `primaryPosition().frame - position().frame` is the replica's lag as far as it
+   * knows. Undefined in local mode and once frozen or closed: there is no primary to lag behind.
+   *
+   * @example const primary = db.primaryPosition(); const lag = primary ? primary.frame - db.position().frame : 0;
+   */
+  primaryPosition(): FramePosition | undefined {
+    if (this.#driver.mode !== 'replica') return undefined;
+    return (this.#driver as ReplicaDriver).primaryPosition();
+  }
+
+  /**
    * The frame local reads see now (`position().frame`): replica mode the replicated frame of the
    * current generation, local mode (and frozen) the local commit counter. Compare frames only
    * together with `position().generation`.

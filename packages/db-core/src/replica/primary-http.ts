@@ -66,9 +66,23 @@ export class PrimaryHttp {
   readonly #authToken: string | undefined;
   readonly #timeoutMs: number;
   readonly #agent: HttpAgent;
+  readonly #onReplicationIndex: ((frame: number) => void) | undefined;
   #closed = false;
 
-  constructor(syncUrl: string, options: { authToken?: string | undefined; timeoutMs?: number } = {}) {
+  /**
+   * `onReplicationIndex` hears the newest primary frame of every answer, reads included (sqld
+   * reports its current frame on every statement result): the replica driver keeps it to know
+   * how far behind the primary it is without asking.
+   */
+  constructor(
+    syncUrl: string,
+    options: {
+      authToken?: string | undefined;
+      timeoutMs?: number;
+      onReplicationIndex?: (frame: number) => void;
+    } = {},
+  ) {
+    this.#onReplicationIndex = options.onReplicationIndex;
     this.#base = httpUrlOf(syncUrl);
     this.#authToken = options.authToken === '' ? undefined : options.authToken;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
@@ -163,7 +177,11 @@ export class PrimaryHttp {
             ...(this.#authToken === undefined ? {} : { authorization: `Bearer ${this.#authToken}` }),
           },
         },
-        (res) => readReply(res, sql).then(resolve, reject),
+        (res) =>
+          readReply(res, sql).then((reply) => {
+            this.#observe(reply);
+            resolve(reply);
+          }, reject),
       );
       req.setNoDelay(true);
       req.on('timeout', () => req.destroy(primaryUnavailable(`no answer within ${this.#timeoutMs} ms`, sql)));
@@ -172,6 +190,32 @@ export class PrimaryHttp {
       );
       req.end(body);
     });
+  }
+
+  #observe(reply: PipelineReply): void {
+    const listener = this.#onReplicationIndex;
+    if (listener === undefined) return;
+    let newest = -1;
+    const note = (index: string | null | undefined) => {
+      if (index === null || index === undefined) return;
+      const frame = Number(index);
+      if (Number.isSafeInteger(frame) && frame > newest) newest = frame;
+    };
+    for (const result of reply.results ?? []) {
+      if (result.type !== 'ok') continue;
+      const response = result.response;
+      if (response.type === 'execute') note(response.result.replication_index);
+      else if (response.type === 'batch') {
+        note(response.result.replication_index);
+        for (const step of response.result.step_results) note(step?.replication_index);
+      }
+    }
+    if (newest < 0) return;
+    try {
+      listener(newest);
+    } catch {
+      // An observer's failure is not the request's.
+    }
   }
 }
 

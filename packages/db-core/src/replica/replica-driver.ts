@@ -112,6 +112,8 @@ export class ReplicaDriver implements Driver {
   #frozen: LocalDriver | undefined;
   #closed = false;
   #lastSyncError: DbError | undefined;
+  /** The newest primary frame this driver has heard of, in the replica's current generation. */
+  #primarySeen: FramePosition;
 
   private constructor(
     options: ReplicaDriverOptions,
@@ -124,10 +126,15 @@ export class ReplicaDriver implements Driver {
     this.#pool = new SwitchablePool(pool);
     this.connections = this.#pool;
     this.#client = client;
-    this.#primary = new PrimaryHttp(options.syncUrl, { authToken: options.authToken });
+    this.#primary = new PrimaryHttp(options.syncUrl, {
+      authToken: options.authToken,
+      onReplicationIndex: (frame) => this.#notePrimaryFrame(frame),
+    });
     this.#poolOptions =
       options.statementCacheSize === undefined ? {} : { statementCacheSize: options.statementCacheSize };
     this.#position = position;
+    // The worker's first sync just brought the replica to the primary's frame.
+    this.#primarySeen = position;
     this.#sequencer = new ChangeSequencer(position, logCursor);
     this.#stream = new ChangeBroadcaster(() => this.position());
     client.onAdvance = (event) => this.#onAdvance(event);
@@ -324,6 +331,22 @@ export class ReplicaDriver implements Driver {
 
   replicationIndex(): number {
     return this.position().frame;
+  }
+
+  /**
+   * The newest frame of the primary this driver has seen, without asking it: every Hrana answer
+   * (writes, and reads inside transactions) carries the primary's frame, and every sync proves
+   * the primary is at least where the replica now is. It is in the replica's current generation
+   * (Hrana answers carry no generation: they are labelled with the replica's, and a sync into a
+   * new generation starts over), so `primaryPosition().frame - position().frame` is how far
+   * behind this replica is, as far as this server knows. Undefined once frozen or closed (there
+   * is no primary any more).
+   *
+   * @example const lag = db.primaryPosition()!.frame - db.position().frame;
+   */
+  primaryPosition(): FramePosition | undefined {
+    if (this.#closed || this.#frozen !== undefined) return undefined;
+    return this.#primarySeen;
   }
 
   /** The newest error of a background sync (periodic sync, trigger refresh, cursor heartbeat). */
@@ -578,8 +601,18 @@ export class ReplicaDriver implements Driver {
     return position;
   }
 
+  #notePrimaryFrame(frame: number): void {
+    const seen = this.#primarySeen;
+    const generation = this.#position.generation;
+    if (seen.generation !== generation || frame > seen.frame) this.#primarySeen = { generation, frame };
+  }
+
   #onAdvance(event: AdvanceEvent): void {
     this.#position = event.position;
+    const seen = this.#primarySeen;
+    if (seen.generation !== event.position.generation || seen.frame < event.position.frame) {
+      this.#primarySeen = event.position;
+    }
     for (const waiter of this.#frameWaiters) {
       const { target } = waiter;
       if (target.generation === event.position.generation && event.position.frame >= target.frame) {
