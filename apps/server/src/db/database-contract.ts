@@ -37,6 +37,9 @@ export interface LiveDatabase {
   readonly driver: Database;
   /** The tables (and rowids where provable) `sql` reads, computed by the engine (EXPLAIN). */
   readSet(sql: string, params?: DbBindParams): DbReadSet;
-  /** Latest position of the primary, when known (replica lag in /metrics). */
+  /**
+   * Newest position of the primary this server has heard of, in its replica's generation
+   * (replica lag in /metrics and /health); undefined in local mode.
+   */
   primaryPosition?(): FramePosition | undefined;
 }

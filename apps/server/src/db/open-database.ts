@@ -32,6 +32,8 @@ export async function openLiveDatabase(options: DatabaseOptions): Promise<LiveDa
   return {
     driver,
     readSet: (sql, params) => driver.readSet(sql, params),
+    // Local mode: undefined (no primary), so the lag metric reads 0.
+    primaryPosition: () => driver.primaryPosition(),
     [Symbol.asyncDispose]: () => driver.close(),
   };
 }

@@ -15,7 +15,6 @@ import type { Database, LiveDatabase } from '../db/database-contract.ts';
 import { openLiveDatabase } from '../db/open-database.ts';
 import {
   type CapturedStatement,
-  isDataDependent,
   mergeReadSets,
   requestDatabase,
   StatementTablesCache,
@@ -204,16 +203,13 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
         identity,
         db: services.requestDatabase(identity, capture),
         services,
-        // The read-your-writes middleware makes it read at least at the hub's position, so a
-        // data-dependent read-set includes every change already announced.
+        // The read-your-writes middleware makes it read at least at the hub's position, so the
+        // read-set includes every change already announced.
         headerMinFrame: undefined,
         socket: undefined,
       });
       await callByPath(caller, path, input);
-      return {
-        readSet: mergeReadSets(capture.map((statement) => statement.readSet)),
-        dataDependent: isDataDependent(capture, input, [identity.userId, identity.tenantId, identity.role]),
-      };
+      return { readSet: mergeReadSets(capture.map((statement) => statement.readSet)) };
     },
   };
   (services as { sessions: LiveSessions }).sessions = new LiveSessions({
@@ -254,8 +250,17 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
     const url = req.url ?? '/';
     if (url === '/health' || url.startsWith('/health?')) {
       const position = driver.position();
+      const primary = database.primaryPosition?.();
       res.writeHead(state === 'serving' ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: state === 'serving' ? 'ok' : state, mode: driver.mode, ...position }));
+      res.end(
+        JSON.stringify({
+          status: state === 'serving' ? 'ok' : state,
+          mode: driver.mode,
+          ...position,
+          // Replica mode: the newest primary frame this server knows of (same generation as `frame`).
+          ...(primary === undefined ? {} : { primaryFrame: primary.frame }),
+        }),
+      );
       return;
     }
     if (url === SYNC_HINT_PATH) {

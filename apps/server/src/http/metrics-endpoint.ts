@@ -7,6 +7,7 @@ import type { LiveframeServices } from '../live/live-services.ts';
 export function renderMetrics(input: { services: LiveframeServices; clients: number }): string {
   const { services, clients } = input;
   const position = services.database.driver.position();
+  // Frames of different generations are not comparable: a generation change reads as no lag.
   const primary = services.database.primaryPosition?.();
   const lag =
     primary !== undefined && primary.generation === position.generation ? primary.frame - position.frame : 0;
@@ -16,7 +17,12 @@ export function renderMetrics(input: { services: LiveframeServices; clients: num
   const lines = [
     ['liveframe_frame', position.frame, 'gauge', 'frame the local replica is at'],
     ['liveframe_hub_frame', services.hub.position.frame, 'gauge', 'frame the live hub has processed'],
-    ['liveframe_replica_lag_frames', Math.max(0, lag), 'gauge', 'frames the replica is behind the primary'],
+    [
+      'liveframe_replica_lag_frames',
+      Math.max(0, lag),
+      'gauge',
+      'frames the replica is behind the newest primary frame this server has seen',
+    ],
     ['liveframe_clients', clients, 'gauge', 'open WebSocket connections'],
     ['liveframe_subscriptions', hub.subscriptions, 'gauge', 'active live subscriptions'],
     ['liveframe_sessions', services.sessions.size, 'gauge', 'subscriptions with registrations kept'],
