@@ -1,4 +1,5 @@
 import type { ChangeOp } from '../change-set.ts';
+import { readUniqueKeys, replaceConflictStatements, type UniqueKey } from './replace-conflict-triggers.ts';
 
 /**
  * The replicated change log (replica mode). AFTER INSERT/UPDATE/DELETE triggers on every user
@@ -6,6 +7,16 @@ import type { ChangeOp } from '../change-set.ts';
  * `_liveframe_changes`; the rows travel to every replica inside the same frames as the change
  * itself, so a replica that reads the log after a sync sees whole transactions, whoever wrote
  * them (another server, a shell on the primary).
+ *
+ * A REPLACE conflict (INSERT OR REPLACE, REPLACE INTO, UPDATE OR REPLACE, ON CONFLICT REPLACE in
+ * the schema) deletes the conflicting row without firing DELETE triggers (recursive_triggers is
+ * off, libSQL's default). A conflict on the rowid needs nothing (the insert logs that rowid); for
+ * a conflict on another UNIQUE key, rowid tables that have one carry BEFORE INSERT / BEFORE
+ * UPDATE triggers that log a delete of every row whose key equals the new row's, before the row
+ * is written (replace-conflict-triggers.ts). The triggers cannot see the conflict policy, so
+ * INSERT OR IGNORE and UPSERT log a delete that did not happen (an extra invalidation, never a
+ * miss); a plain INSERT that fails aborts its log rows with it. WITHOUT ROWID tables log every
+ * change table-level (rid NULL) already, a REPLACE included.
  *
  * Lean on purpose (insert throughput is the cost): `seq INTEGER PRIMARY KEY` (an alias of the
  * rowid; AUTOINCREMENT measured 1.6x the trigger cost), integer op codes, no timestamp column
@@ -55,6 +66,8 @@ function quoteText(value: string): string {
 export interface UserTable {
   readonly name: string;
   readonly withoutRowid: boolean;
+  /** UNIQUE keys other than the rowid (rowid tables only): REPLACE conflicts on them delete rows. */
+  readonly uniqueKeys?: readonly UniqueKey[];
 }
 
 /** The exact trigger statements one table should carry (name -> CREATE TRIGGER sql). */
@@ -82,6 +95,25 @@ export function desiredTriggers(table: UserTable): Map<string, string> {
     name('d'),
     `CREATE TRIGGER ${quoteIdent(name('d'))} AFTER DELETE ON ${t} BEGIN ${log} (${tbl}, 3, ${oldRid}); END`,
   );
+  // WITHOUT ROWID tables need none: every change to them is logged table-level already.
+  const replace = table.withoutRowid
+    ? null
+    : replaceConflictStatements(
+        table.name,
+        table.uniqueKeys ?? [],
+        `INSERT OR FAIL INTO ${CHANGE_LOG_TABLE}(tbl, op, rid)`,
+      );
+  if (replace !== null) {
+    out.set(
+      name('ri'),
+      `CREATE TRIGGER ${quoteIdent(name('ri'))} BEFORE INSERT ON ${t} BEGIN ${replace.insert} END`,
+    );
+    const of = replace.updateOf === null ? '' : ` OF ${replace.updateOf.map(quoteIdent).join(', ')}`;
+    out.set(
+      name('ru'),
+      `CREATE TRIGGER ${quoteIdent(name('ru'))} BEFORE UPDATE${of} ON ${t} BEGIN ${replace.update} END`,
+    );
+  }
   return out;
 }
 
@@ -91,7 +123,8 @@ export function listUserTables(db: SqlRunner): UserTable[] {
   );
   return rows
     .map((r) => ({ name: String(r.name), withoutRowid: Number(r.wr) === 1 }))
-    .filter((t) => isCapturedTable(t.name));
+    .filter((t) => isCapturedTable(t.name))
+    .map((t) => (t.withoutRowid ? t : { ...t, uniqueKeys: readUniqueKeys(db, t.name) }));
 }
 
 /**
