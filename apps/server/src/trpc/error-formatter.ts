@@ -28,9 +28,30 @@ function isCoded(error: unknown, name: string): error is CodedError {
 }
 
 /**
+ * `DbError` codes that mean "not now" rather than "this request is wrong" or "the server has a
+ * bug": the same request can succeed later or on another server. They reach the client as
+ * `SERVICE_UNAVAILABLE` with `data.liveframe.code` = the db code, so clients can retry on the
+ * code alone:
+ * - `PRIMARY_UNAVAILABLE`: replica mode, the primary cannot be reached (writes fail, local reads
+ *   keep working);
+ * - `WORKER_EXITED`: replica mode, this server's replica worker is gone; every write on this
+ *   server fails until it restarts, another server can serve it;
+ * - `BUSY` / `BUSY_SNAPSHOT`: another writer held the lock past the busy timeout, or a
+ *   transaction's snapshot went stale; the transaction was rolled back, running it again works.
+ */
+const RETRYABLE_DB_CODES: ReadonlyMap<string, string> = new Map([
+  ['PRIMARY_UNAVAILABLE', 'the primary database is unavailable; retry later'],
+  ['WORKER_EXITED', 'the database replica of this server is unavailable; retry on another server'],
+  ['BUSY', 'the database is busy; retry'],
+  ['BUSY_SNAPSHOT', 'the database changed under the transaction; retry'],
+]);
+
+/**
  * The one place where layer errors become tRPC errors (house rule 2). `ServerError`s keep their
- * code, `DbError`s become `DB_ERROR` (constraint violations a `CONFLICT`), `ReactiveError`s a
- * `BAD_REQUEST`; anything else stays an internal error. The original is the `cause`, which
+ * code; `DbError`s become `DB_ERROR` (constraint violations a `CONFLICT`, other codes an
+ * `INTERNAL_SERVER_ERROR`), except the retryable ones above (`SERVICE_UNAVAILABLE`, found even
+ * when a procedure wrapped them in an error of its own); `ReactiveError`s a `BAD_REQUEST`;
+ * anything else stays an internal error. The original is the `cause`, which
  * {@link formatLiveframeError} turns into `data.liveframe.code`.
  *
  * @example throw toTRPCError(error);
@@ -39,6 +60,14 @@ export function toTRPCError(error: unknown): TRPCError {
   if (error instanceof TRPCError) return error;
   if (error instanceof ServerError) {
     return new TRPCError({ code: SERVER_CODES[error.code], message: error.message, cause: error });
+  }
+  const retryable = retryableDbError(error);
+  if (retryable !== undefined) {
+    return new TRPCError({
+      code: 'SERVICE_UNAVAILABLE',
+      message: RETRYABLE_DB_CODES.get(retryable.code) ?? 'database unavailable',
+      cause: retryable,
+    });
   }
   if (isCoded(error, 'DbError') || isSqliteError(error)) {
     const constraint = /CONSTRAINT/i.test(error.code) || /constraint/i.test(error.message);
@@ -52,6 +81,18 @@ export function toTRPCError(error: unknown): TRPCError {
     return new TRPCError({ code: 'BAD_REQUEST', message: error.message, cause: error });
   }
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause: error });
+}
+
+/** A retryable DbError: `error` itself or, when a procedure wrapped it, one of its causes. */
+function retryableDbError(error: unknown): CodedError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    if (isCoded(current, 'DbError')) return RETRYABLE_DB_CODES.has(current.code) ? current : undefined;
+    // Another layer's typed error decides for itself.
+    if (current instanceof ServerError || current instanceof TRPCError) return undefined;
+    current = current.cause;
+  }
+  return undefined;
 }
 
 function isSqliteError(error: unknown): error is CodedError {
@@ -71,6 +112,9 @@ export interface LiveframeErrorData {
 export function liveframeErrorData(error: TRPCError): LiveframeErrorData {
   const cause = error.cause;
   if (cause instanceof ServerError) return { code: cause.code };
+  if (isCoded(cause, 'DbError') && RETRYABLE_DB_CODES.has(cause.code)) {
+    return { code: cause.code, dbCode: cause.code };
+  }
   if (isCoded(cause, 'DbError') || isSqliteError(cause)) return { code: 'DB_ERROR', dbCode: cause.code };
   if (isCoded(cause, 'ReactiveError')) return { code: cause.code };
   if (error.code === 'BAD_REQUEST' && cause?.name === 'ZodError') return { code: 'INVALID_INPUT' };
