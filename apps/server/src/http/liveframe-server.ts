@@ -73,6 +73,20 @@ export interface LiveframeServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/**
+ * Bugs are errors; a database that is unavailable for now (primary unreachable, busy) or a draining server is a
+ * warning, with the cause the client does not see (the primary's address, the db message).
+ */
+function logProcedureError(
+  logger: Logger,
+  error: { code: string; cause?: unknown },
+  path: string | undefined,
+) {
+  if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
+  else if (error.code === 'SERVICE_UNAVAILABLE')
+    logger.warn({ err: error.cause ?? error, path }, 'procedure failed: unavailable for now');
+}
+
 /** `schema` option: idempotent SQL, then the replicated change log in replica mode. */
 async function prepareSchema(db: Database, schema: string | undefined): Promise<void> {
   if (schema !== undefined) await db.exec(schema);
@@ -242,9 +256,7 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
     router,
     basePath: '/trpc/',
     createContext: (opts) => createLiveframeContext(services, opts),
-    onError: ({ error, path }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
-    },
+    onError: ({ error, path }) => logProcedureError(logger, error, path),
   });
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
@@ -292,9 +304,7 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
     router,
     createContext: (opts) => createLiveframeContext(services, opts),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
-    onError: ({ error, path }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
-    },
+    onError: ({ error, path }) => logProcedureError(logger, error, path),
   });
   httpServer.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0];
