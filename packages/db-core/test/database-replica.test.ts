@@ -24,6 +24,35 @@ describe('Database replica capabilities', () => {
     await expect(db.compactChangeLog({ maxRows: -1 })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
   });
 
+  it('primaryPosition: the newest primary frame from Hrana answers and syncs, undefined when frozen', async () => {
+    await using sqld = await startSqld();
+    using dir = tempDir();
+    // No periodic sync within the test: the replica moves only when the test makes it.
+    await using db = await openDatabase({
+      mode: 'replica',
+      path: dir.file('p.db'),
+      syncUrl: sqld.url,
+      syncIntervalMs: 600_000,
+    });
+    await db.exec('CREATE TABLE pp(id INTEGER PRIMARY KEY, v TEXT)');
+    expect(db.primaryPosition()).toEqual(db.position());
+    const behind = db.position();
+    const direct = await sqld.execute("INSERT INTO pp(v) VALUES ('behind its back')");
+    // Not known yet: nothing has talked to the primary since.
+    expect(db.primaryPosition()).toEqual(behind);
+    await db.transaction(async (tx) => {
+      await tx.get('SELECT count(*) FROM pp');
+      // The read's answer carried the primary's frame; the replica has not synced.
+      expect(db.primaryPosition()).toEqual({ generation: behind.generation, frame: direct.replicationIndex });
+      expect(db.position()).toEqual(behind);
+    });
+    // The commit synced the replica up to (at least) that frame; the primary is never below it.
+    expect(db.position().frame).toBeGreaterThanOrEqual(direct.replicationIndex!);
+    expect(db.primaryPosition()!.frame).toBeGreaterThanOrEqual(db.position().frame);
+    await db.freeze();
+    expect(db.primaryPosition()).toBeUndefined();
+  });
+
   it('in local mode: indexes follow local commits, freeze and compactChangeLog are NOT_SUPPORTED', async () => {
     using dir = tempDir();
     await using db = await openDatabase({ mode: 'local', path: dir.file('l.db') });
@@ -34,6 +63,7 @@ describe('Database replica capabilities', () => {
     expect(db.maxWriteReplicationIndex()).toEqual(w.position);
     expect(db.replicationIndex()).toBe(w.position.frame);
     expect(db.frozen).toBe(false);
+    expect(db.primaryPosition()).toBeUndefined();
     await expect(db.freeze()).rejects.toMatchObject({ name: 'DbError', code: 'NOT_SUPPORTED' });
     await expect(db.compactChangeLog({ maxRows: 1 })).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
   });
