@@ -74,8 +74,9 @@ export interface LiveframeServer extends AsyncDisposable {
 }
 
 /**
- * Bugs are errors; a database that is unavailable for now (primary unreachable, busy) or a draining server is a
- * warning, with the cause the client does not see (the primary's address, the db message).
+ * Bugs are errors; a database that is unavailable for now (primary unreachable, busy) or a
+ * draining server is a warning, with the cause the client does not see (the primary's address,
+ * the db message).
  */
 function logProcedureError(
   logger: Logger,
