@@ -10,7 +10,6 @@ export type { Database, Driver, FramePosition, LiveDatabase, ReadSet } from './d
 export { type DatabaseOptions, openLiveDatabase } from './db/open-database.ts';
 export {
   type CapturedStatement,
-  isDataDependent,
   mergeReadSets,
   type RequestDatabase,
 } from './db/request-database.ts';
@@ -28,7 +27,12 @@ export type { HubEvent, LiveEventData } from './live/live-event.ts';
 export { createLiveHub, pumpChanges } from './live/live-hub.ts';
 export { liveRouter } from './live/live-router.ts';
 export type { LiveframeServices, LiveOptions } from './live/live-services.ts';
-export { type DerivedReadSet, type LiveQueryRef, LiveSessions } from './live/live-sessions.ts';
+export {
+  type DerivedReadSet,
+  type HeldRegistrations,
+  type LiveQueryRef,
+  LiveSessions,
+} from './live/live-sessions.ts';
 export { formatPositionId, parsePositionId, tryParsePositionId } from './live/position-id.ts';
 export { ServerError, type ServerErrorCode } from './server-error.ts';
 export type { LiveframeContext } from './trpc/context.ts';

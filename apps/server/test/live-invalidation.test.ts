@@ -79,6 +79,8 @@ describe('live invalidation over WebSocket', () => {
   it('rejects registering something that is not a live query', async () => {
     await using server = await startServer();
     await using client = connectLiveClient(server.wsUrl);
+    client.subscribe();
+    await client.events.next();
     await expect(
       client.trpc.live.update.mutate({
         subscriptionId: client.subscriptionId,

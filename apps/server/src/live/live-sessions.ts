@@ -1,8 +1,11 @@
 import type { FramePosition, LiveQueryHub, PublishResult } from '@liveframe/reactive';
-import { tryParsePosition } from '@liveframe/reactive';
+import { registrationDigest, tryParsePosition } from '@liveframe/reactive';
 import type { Identity } from '../auth/identity.ts';
 import type { ReadSet } from '../db/database-contract.ts';
 import { ServerError } from '../server-error.ts';
+import { type DeriveReadSet, LiveQueryGroups, type QueryGroup } from './live-query-groups.ts';
+
+export type { DerivedReadSet } from './live-query-groups.ts';
 
 /** One query a client registered: the key it names it by, and what it runs. */
 export interface LiveQueryRef {
@@ -12,41 +15,30 @@ export interface LiveQueryRef {
   readonly since?: string | null | undefined;
 }
 
-/**
- * What running a live query once taught the server: its read-set, and whether that read-set can
- * change with the data (some rowid-filtered statement was bound to a value that is neither in the
- * input nor the identity, e.g. a foreign key read by an earlier statement).
- */
-export interface DerivedReadSet {
-  readonly readSet: ReadSet;
-  readonly dataDependent: boolean;
+/** What a (re)subscription's `live` ack tells the client about the registrations held for it. */
+export interface HeldRegistrations {
+  readonly count: number;
+  /** `registrationDigest` of the held keys: the client skips re-registering only when it is equal. */
+  readonly digest: string;
 }
 
-interface RegisteredQuery {
+interface Registration {
   readonly path: string;
   readonly input: unknown;
-  readonly cacheKey: string;
+  readonly group: QueryGroup;
 }
 
 interface Session {
   readonly id: string;
   readonly owner: Identity;
-  readonly queries: Map<string, RegisteredQuery>;
+  readonly queries: Map<string, Registration>;
   streams: number;
   expiry: NodeJS.Timeout | undefined;
 }
 
-interface CachedReadSet {
-  derived: Promise<DerivedReadSet>;
-  readonly identity: Identity;
-  readonly path: string;
-  readonly input: unknown;
-  readonly users: Set<string>; // `${subscriptionId}\0${key}`
-}
-
 export interface LiveSessionsOptions {
   readonly hub: LiveQueryHub;
-  readonly derive: (identity: Identity, path: string, input: unknown) => Promise<DerivedReadSet>;
+  readonly derive: DeriveReadSet;
   readonly isLiveQuery: (path: string) => boolean;
   readonly maxQueriesPerSubscription: number;
   readonly sessionGraceMs: number;
@@ -55,50 +47,64 @@ export interface LiveSessionsOptions {
 
 /**
  * The registrations of every live subscription on this server, keyed by the client's
- * `subscriptionId`: `live.update` adds and removes queries, whose read-sets are derived by
- * running them (cached by path + input + identity) and registered in reactive's hub. A session
- * outlives its socket for `sessionGraceMs`; a new stream re-registers its queries in the hub,
- * resuming from the client's `lastEventId`, so a quick reconnect needs no re-registration.
+ * `subscriptionId`. A session is created by the `live.events` stream (`attach`); `live.update`
+ * adds and removes its queries. A session outlives its socket for `sessionGraceMs`; a new stream
+ * re-registers its queries in the hub, resuming from the client's `lastEventId`, so a quick
+ * reconnect needs no re-registration (the ack's count and digest say what is held).
  *
- * Read-sets are derived again only when they can have changed: after a schema change (the hub
- * says which queries), and after an invalidation of a data-dependent read-set (see
- * {@link DerivedReadSet}). Re-registration uses the derivation's start position as `since`, so a
- * change that lands while a query is being derived again is never lost.
+ * Read-sets belong to query groups (live-query-groups.ts), shared by every registration of the
+ * same (identity, path, input), whether its session is attached or not, and kept exact by running
+ * the group again after every change that hits it.
  */
 export class LiveSessions {
   readonly #options: LiveSessionsOptions;
   readonly #sessions = new Map<string, Session>();
-  readonly #cache = new Map<string, CachedReadSet>();
-  readonly #rederive = new Set<string>();
-  #dataDependent = 0;
-  #rederiveScheduled = false;
+  readonly #groups: LiveQueryGroups;
 
   constructor(options: LiveSessionsOptions) {
     this.#options = options;
+    this.#groups = new LiveQueryGroups({
+      hub: options.hub,
+      derive: options.derive,
+      onError: options.onError,
+      onReadSet: (group, readSet, since) => this.#reregister(group, readSet, since),
+    });
   }
 
+  /** Sessions held (attached or within their grace period). */
   get size(): number {
     return this.#sessions.size;
   }
 
+  /** Distinct live queries held (one read-set each). */
+  get groups(): number {
+    return this.#groups.size;
+  }
+
+  /** Whether a hub subscriber id is one of the groups' own registrations, not a client's. */
+  isGroupId(subscriberId: string): boolean {
+    return this.#groups.isGroupId(subscriberId);
+  }
+
   /**
-   * A live subscription stream is about to start for this id (creates the session, checks its
+   * A live subscription stream is about to start for this id (creates the session or checks its
    * owner) and re-registers the session's queries in the hub, with `after` (the client's
    * lastEventId) as `since`: what they missed while no stream was open is told on subscribe.
+   * Throws `UNKNOWN_SUBSCRIPTION` when the id belongs to another identity.
    */
-  attach(subscriptionId: string, identity: Identity, after: string | undefined): number {
-    const session = this.#session(subscriptionId, identity);
+  attach(subscriptionId: string, identity: Identity, after: string | undefined): HeldRegistrations {
+    const session = this.#sessions.get(subscriptionId) ?? this.#create(subscriptionId, identity);
+    this.#checkOwner(session, identity);
     session.streams++;
     if (session.expiry !== undefined) clearTimeout(session.expiry);
     session.expiry = undefined;
     const since = after === undefined ? undefined : (tryParsePosition(after) ?? undefined);
-    for (const [key, query] of session.queries) {
-      const cached = this.#cache.get(query.cacheKey);
-      const known = cached === undefined ? undefined : settled.get(cached.derived);
-      if (known === undefined) continue;
-      this.#options.hub.registerQuery({ subscriberId: subscriptionId, key, readSet: known.readSet, since });
+    for (const [key, registration] of session.queries) {
+      const readSet = registration.group.readSet;
+      if (readSet === undefined) continue; // registered once its first execution finishes
+      this.#options.hub.registerQuery({ subscriberId: subscriptionId, key, readSet, since });
     }
-    return session.queries.size;
+    return held(session);
   }
 
   /** The stream ended; the registrations stay for the grace period. */
@@ -107,13 +113,14 @@ export class LiveSessions {
     if (session === undefined) return;
     session.streams = Math.max(0, session.streams - 1);
     if (session.streams > 0) return;
-    session.expiry = setTimeout(() => this.#drop(session), this.#options.sessionGraceMs);
-    session.expiry.unref();
+    this.#expireLater(session);
   }
 
   /**
    * Applies a `live.update`; returns the keys whose data may have missed a change (PROTOCOL.md
-   * `stale`). All-or-nothing: a query that fails to derive registers nothing.
+   * `stale`). All-or-nothing: invalid input or a query that fails to run registers nothing.
+   * Throws `UNKNOWN_SUBSCRIPTION` unless a `live.events` stream of this identity created the
+   * session (and it has not expired), `INVALID_POSITION` for a `since` that is not a position.
    */
   async update(
     subscriptionId: string,
@@ -124,146 +131,147 @@ export class LiveSessions {
       replace?: boolean | undefined;
     },
   ): Promise<{ stale: string[]; position: FramePosition }> {
-    const session = this.#session(subscriptionId, identity);
+    this.#existing(subscriptionId, identity);
     const add = change.add ?? [];
-    const keep = new Set(add.map((q) => q.key));
-    const removed = change.replace
-      ? [...session.queries.keys()].filter((key) => !keep.has(key))
-      : [...(change.remove ?? [])];
-    const finalCount =
-      new Set([...session.queries.keys(), ...keep]).size - removed.filter((k) => !keep.has(k)).length;
-    if (finalCount > this.#options.maxQueriesPerSubscription) {
-      throw new ServerError(
-        'TOO_MANY_QUERIES',
-        `at most ${this.#options.maxQueriesPerSubscription} live queries`,
-      );
-    }
+    const sinces = add.map((query) => parseSince(query.since));
     for (const query of add) {
       if (!this.#options.isLiveQuery(query.path)) {
         throw new ServerError('UNKNOWN_PROCEDURE', `${query.path.slice(0, 200)} is not a live query`);
       }
     }
-    const derived = await Promise.all(add.map((query) => this.#readSet(identity, query)));
-    for (const key of removed) this.#remove(session, key);
+    const before = this.#existing(subscriptionId, identity);
+    const keep = new Set(add.map((q) => q.key));
+    const finalKeys = new Set(change.replace ? [] : before.queries.keys());
+    for (const key of change.replace ? [] : (change.remove ?? [])) finalKeys.delete(key);
+    for (const key of keep) finalKeys.add(key);
+    if (finalKeys.size > this.#options.maxQueriesPerSubscription) {
+      throw new ServerError(
+        'TOO_MANY_QUERIES',
+        `at most ${this.#options.maxQueriesPerSubscription} live queries`,
+      );
+    }
+
+    const groups = add.map((query) => this.#groups.acquire(identity, query.path, query.input));
+    let readSets: ReadSet[];
+    try {
+      readSets = await Promise.all(groups.map((group) => group.ready));
+    } catch (error) {
+      for (const group of groups) this.#groups.release(group);
+      throw error;
+    }
+    // The session may have expired or changed hands while the queries ran.
+    let session: Session;
+    try {
+      session = this.#existing(subscriptionId, identity);
+    } catch (error) {
+      for (const group of groups) this.#groups.release(group);
+      throw error;
+    }
+
     const hub = this.#options.hub;
+    const removed = change.replace
+      ? [...session.queries.keys()].filter((key) => !keep.has(key))
+      : (change.remove ?? []).filter((key) => !keep.has(key));
+    for (const key of removed) this.#remove(session, key);
     const stale: string[] = [];
     for (const [index, query] of add.entries()) {
-      const { cacheKey, readSet } = derived[index]!;
-      this.#remove(session, query.key);
-      session.queries.set(query.key, { path: query.path, input: query.input, cacheKey });
-      this.#cache.get(cacheKey)?.users.add(`${subscriptionId}\0${query.key}`);
+      const group = groups[index]!;
+      const readSet = group.readSet ?? readSets[index]!;
+      // Join the new group before leaving the old one: a re-sent key keeps its group alive.
+      this.#groups.use(group, userOf(session.id, query.key));
+      const previous = session.queries.get(query.key);
+      session.queries.set(query.key, { path: query.path, input: query.input, group });
+      if (previous !== undefined && previous.group !== group) {
+        this.#groups.leave(previous.group, userOf(session.id, query.key));
+      }
       // Registered without `since`: staleness is answered in `stale`, not as an extra event.
       hub.registerQuery({ subscriberId: subscriptionId, key: query.key, readSet });
-      const since = query.since === undefined || query.since === null ? null : tryParsePosition(query.since);
+      const since = sinces[index]!;
       if (since === null || hub.changedSince(since, readSet)) stale.push(query.key);
     }
     return { stale, position: hub.position };
   }
 
-  /**
-   * Called with every publish result: schedules the read-sets that may have changed for
-   * re-derivation (schema changes; invalidated data-dependent read-sets).
-   */
+  /** Called with every publish result: the groups it hit run again (live-query-groups.ts). */
   afterPublish(result: PublishResult): void {
-    for (const ref of result.rederive) this.#markForRederive(ref.subscriberId, ref.key);
-    if (this.#dataDependent > 0) {
-      for (const [subscriptionId, match] of result.matches) {
-        for (const key of match.queries) this.#markForRederive(subscriptionId, key, true);
-      }
-    }
-    if (this.#rederive.size > 0) this.#scheduleRederive();
+    this.#groups.afterPublish(result);
   }
 
   /** Schema changed in a way the hub could not attribute: every read-set is derived again. */
   rederiveAll(): void {
-    for (const cacheKey of this.#cache.keys()) this.#rederive.add(cacheKey);
-    if (this.#rederive.size > 0) this.#scheduleRederive();
+    this.#groups.rederiveAll();
   }
 
   close(): void {
     for (const session of this.#sessions.values())
       if (session.expiry !== undefined) clearTimeout(session.expiry);
     this.#sessions.clear();
-    this.#cache.clear();
+    this.#groups.close();
   }
 
-  #markForRederive(subscriptionId: string, key: string, onlyDataDependent = false): void {
-    const query = this.#sessions.get(subscriptionId)?.queries.get(key);
-    if (query === undefined) return;
-    if (onlyDataDependent) {
-      const cached = this.#cache.get(query.cacheKey);
-      const known = cached === undefined ? undefined : settled.get(cached.derived);
-      if (known?.dataDependent !== true) return;
+  /** A group has a new read-set: its users whose stream is open get it, `since` its execution began. */
+  #reregister(group: QueryGroup, readSet: ReadSet, since: FramePosition): void {
+    for (const user of group.users) {
+      const [subscriptionId, key] = user.split('\0') as [string, string];
+      const session = this.#sessions.get(subscriptionId);
+      if (session === undefined || session.queries.get(key)?.group !== group) continue;
+      // A detached session's queries are registered again, with the client's position, on attach.
+      if (session.streams === 0) continue;
+      this.#options.hub.registerQuery({ subscriberId: subscriptionId, key, readSet, since });
     }
-    this.#rederive.add(query.cacheKey);
   }
 
-  #session(subscriptionId: string, identity: Identity): Session {
-    let session = this.#sessions.get(subscriptionId);
-    if (session === undefined) {
-      session = { id: subscriptionId, owner: identity, queries: new Map(), streams: 0, expiry: undefined };
-      this.#sessions.set(subscriptionId, session);
-      session.expiry = setTimeout(() => this.#drop(session!), this.#options.sessionGraceMs);
-      session.expiry.unref();
-    } else if (
-      session.owner.userId !== identity.userId ||
-      session.owner.tenantId !== identity.tenantId ||
-      session.owner.role !== identity.role
-    ) {
-      // Never let one identity read or steer another's subscription.
-      throw new ServerError('UNKNOWN_SUBSCRIPTION', 'subscription belongs to another identity');
-    }
+  #create(subscriptionId: string, identity: Identity): Session {
+    const session: Session = {
+      id: subscriptionId,
+      owner: identity,
+      queries: new Map(),
+      streams: 0,
+      expiry: undefined,
+    };
+    this.#sessions.set(subscriptionId, session);
     return session;
   }
 
-  async #readSet(identity: Identity, query: LiveQueryRef): Promise<{ cacheKey: string; readSet: ReadSet }> {
-    const cacheKey = JSON.stringify([
-      identity.userId,
-      identity.tenantId,
-      identity.role,
-      query.path,
-      query.input ?? null,
-    ]);
-    let cached = this.#cache.get(cacheKey);
-    if (cached === undefined) {
-      const derived = this.#track(this.#options.derive(identity, query.path, query.input));
-      cached = { derived, identity, path: query.path, input: query.input, users: new Set() };
-      this.#cache.set(cacheKey, cached);
-      const entry = cached;
-      derived.catch(() => {
-        if (this.#cache.get(cacheKey) === entry && entry.users.size === 0) this.#delete(cacheKey);
-      });
+  #existing(subscriptionId: string, identity: Identity): Session {
+    const session = this.#sessions.get(subscriptionId);
+    if (session === undefined) {
+      throw new ServerError(
+        'UNKNOWN_SUBSCRIPTION',
+        'no live.events subscription with this id on this server (subscribe first, or again after a reconnect)',
+      );
     }
-    return { cacheKey, readSet: (await cached.derived).readSet };
+    this.#checkOwner(session, identity);
+    return session;
   }
 
-  /** Remembers the settled value of a derivation (so attach can register synchronously). */
-  #track(derived: Promise<DerivedReadSet>): Promise<DerivedReadSet> {
-    derived.then(
-      (value) => {
-        settled.set(derived, value);
-        if (value.dataDependent) this.#dataDependent++;
-      },
-      () => undefined,
-    );
-    return derived;
-  }
-
-  #delete(cacheKey: string): void {
-    const cached = this.#cache.get(cacheKey);
-    if (cached === undefined) return;
-    if (settled.get(cached.derived)?.dataDependent === true) this.#dataDependent--;
-    this.#cache.delete(cacheKey);
+  #checkOwner(session: Session, identity: Identity): void {
+    const owner = session.owner;
+    if (
+      owner.userId !== identity.userId ||
+      owner.tenantId !== identity.tenantId ||
+      owner.role !== identity.role
+    ) {
+      // Never let one identity read or steer another's subscription; the same answer as an unknown id.
+      throw new ServerError(
+        'UNKNOWN_SUBSCRIPTION',
+        'no live.events subscription with this id on this server (subscribe first, or again after a reconnect)',
+      );
+    }
   }
 
   #remove(session: Session, key: string): void {
-    const query = session.queries.get(key);
-    if (query === undefined) return;
+    const registration = session.queries.get(key);
+    if (registration === undefined) return;
     session.queries.delete(key);
     this.#options.hub.unregisterQuery(session.id, key);
-    const cached = this.#cache.get(query.cacheKey);
-    cached?.users.delete(`${session.id}\0${key}`);
-    if (cached?.users.size === 0) this.#delete(query.cacheKey);
+    this.#groups.leave(registration.group, userOf(session.id, key));
+  }
+
+  #expireLater(session: Session): void {
+    if (session.expiry !== undefined) clearTimeout(session.expiry);
+    session.expiry = setTimeout(() => this.#drop(session), this.#options.sessionGraceMs);
+    session.expiry.unref();
   }
 
   #drop(session: Session): void {
@@ -272,44 +280,25 @@ export class LiveSessions {
     this.#options.hub.releaseSubscriber(session.id);
     this.#sessions.delete(session.id);
   }
-
-  #scheduleRederive(): void {
-    if (this.#rederiveScheduled) return;
-    this.#rederiveScheduled = true;
-    // After the current events went out: re-deriving is never on the invalidation's path.
-    setImmediate(() => {
-      this.#rederiveScheduled = false;
-      const keys = [...this.#rederive];
-      this.#rederive.clear();
-      for (const cacheKey of keys) this.#rederiveOne(cacheKey);
-    });
-  }
-
-  #rederiveOne(cacheKey: string): void {
-    const cached = this.#cache.get(cacheKey);
-    if (cached === undefined) return;
-    const hub = this.#options.hub;
-    const since = hub.position;
-    const next = this.#options.derive(cached.identity, cached.path, cached.input);
-    next.then(
-      (value) => {
-        if (this.#cache.get(cacheKey) !== cached) return;
-        const previous = settled.get(cached.derived);
-        if (previous?.dataDependent === true) this.#dataDependent--;
-        settled.set(next, value);
-        if (value.dataDependent) this.#dataDependent++;
-        cached.derived = next;
-        for (const user of cached.users) {
-          const [subscriptionId, key] = user.split('\0') as [string, string];
-          // `since`: a change between the derivation's reads and now invalidates right away.
-          hub.registerQuery({ subscriberId: subscriptionId, key, readSet: value.readSet, since });
-        }
-      },
-      // A query that now fails (e.g. forbidden after a schema change) keeps its last read-set.
-      (error: unknown) => this.#options.onError(error),
-    );
-  }
 }
 
-/** Settled derivations, so registration on attach needs no await. */
-const settled = new WeakMap<Promise<DerivedReadSet>, DerivedReadSet>();
+function userOf(subscriptionId: string, key: string): string {
+  return `${subscriptionId}\0${key}`;
+}
+
+function held(session: Session): HeldRegistrations {
+  return { count: session.queries.size, digest: registrationDigest(session.queries.keys()) };
+}
+
+/** `since` of a registration: null when absent (always stale); a garbage value is the client's bug. */
+function parseSince(since: string | null | undefined): FramePosition | null {
+  if (since === undefined || since === null) return null;
+  const position = tryParsePosition(since);
+  if (position === null) {
+    throw new ServerError(
+      'INVALID_POSITION',
+      `since ${JSON.stringify(since.slice(0, 100))} is not a position`,
+    );
+  }
+  return position;
+}
