@@ -1,0 +1,396 @@
+import { startSqld } from '@liveframe/native/testing';
+import type { LiveframeServer } from '../../../src/index.ts';
+import { startServer } from '../../../src/testing/index.ts';
+import { checkerPermissions, checkerRouter } from './checker-router.ts';
+import {
+  CHECKER_SCHEMA,
+  CHECKER_TOKENS,
+  checkerIdentity,
+  ownerOf,
+  SEED_STATEMENTS,
+} from './checker-schema.ts';
+import { SENTINEL_MUTATION } from './mutation-kinds.ts';
+import { reached } from './positions.ts';
+import { PrimaryOracle } from './primary-oracle.ts';
+import { type DeliveryMode, ProtocolClient, queryKey, type ServerEndpoint } from './protocol-client.ts';
+import { SENTINEL_SHAPE } from './query-shapes.ts';
+import { SeededRandom } from './seeded-random.ts';
+import { randomInput, randomMutation, randomShape, STEP_WEIGHTS } from './workload.ts';
+
+export interface CheckerOptions {
+  readonly seed: number;
+  readonly steps: number;
+  readonly clients?: number;
+  readonly servers?: number;
+  /** Steps between two quiescence checks. */
+  readonly batch?: number;
+  readonly delivery?: DeliveryMode;
+  /** Every log line (steps, acks, checks), e.g. `console.log` in soak mode. */
+  readonly log?: (line: string) => void;
+}
+
+export interface Violation {
+  readonly seed: number;
+  readonly step: number;
+  readonly check: number;
+  readonly kind:
+    | 'wrong-result'
+    | 'no-result'
+    | 'sentinel-missed'
+    | 'server-behind'
+    | 'not-settled'
+    | 'protocol';
+  readonly client: string;
+  readonly server: string;
+  readonly key: string;
+  readonly detail: string;
+  /** The steps before the check (and this client's own, further back). */
+  readonly recentSteps: readonly string[];
+}
+
+export interface CheckerResult {
+  readonly seed: number;
+  readonly steps: number;
+  readonly writes: number;
+  readonly checks: number;
+  /** Results compared with the oracle. */
+  readonly comparisons: number;
+  readonly violations: readonly Violation[];
+  readonly shapesMounted: ReadonlySet<string>;
+  readonly mutationKinds: ReadonlySet<string>;
+  readonly wallMs: number;
+}
+
+const SENTINEL_KEY = queryKey(SENTINEL_SHAPE.name, {});
+const SETTLE_MS = 15_000;
+const SENTINEL_MS = 6_000;
+
+/**
+ * One seeded run: a sqld primary, replica-mode servers on it, protocol-model clients, random
+ * steps, and after every batch a quiescence barrier and a comparison of every held result with
+ * the primary's answer.
+ */
+export async function runModelChecker(options: CheckerOptions): Promise<CheckerResult> {
+  const started = Date.now();
+  const random = new SeededRandom(options.seed);
+  const delivery = options.delivery ?? 'invalidate';
+  const stepLog: { index: number; client: string; text: string }[] = [];
+  const log = (line: string) => options.log?.(`[seed ${options.seed}] ${line}`);
+  const violations: Violation[] = [];
+  const shapesMounted = new Set<string>();
+  const mutationKinds = new Set<string>();
+  let writes = 0;
+  let checks = 0;
+  let comparisons = 0;
+  let stepIndex = -1;
+  let tick = 0;
+
+  await using sqld = await startSqld();
+  const serverConfig = { syncIntervalMs: 20, minFrameTimeoutMs: 10_000, peerSecret: 'model-checker-peers' };
+  const common = {
+    mode: 'replica',
+    primaryUrl: sqld.url,
+    router: checkerRouter,
+    schema: CHECKER_SCHEMA,
+    permissions: checkerPermissions,
+    authenticate: checkerIdentity,
+  } as const;
+  // Disposed in reverse order when the run ends (clients, then servers, then sqld).
+  const cleanups: (() => Promise<unknown>)[] = [];
+  try {
+    const servers: LiveframeServer[] = [];
+    // Peers point at the servers started before (ports are only known after start); polling
+    // covers the other directions.
+    for (let i = 0; i < (options.servers ?? 3); i++) {
+      const server = await startServer({
+        ...common,
+        config: { ...serverConfig, ...(i === 0 ? {} : { peers: servers.map((s) => s.url) }) },
+      });
+      cleanups.push(() => server.close());
+      servers.push(server);
+      if (i === 0) await sqld.batch(SEED_STATEMENTS);
+    }
+    const endpoints: ServerEndpoint[] = servers.map((s, i) => ({ name: `s${i + 1}`, wsUrl: s.wsUrl }));
+
+    const clients: ProtocolClient[] = [];
+    for (let i = 0; i < (options.clients ?? 8); i++) {
+      const client = new ProtocolClient({
+        name: `c${i + 1}`,
+        token: CHECKER_TOKENS[i % CHECKER_TOKENS.length]!,
+        subscriptionId: `mc-${options.seed}-c${i + 1}-${process.pid}`,
+        delivery,
+        log,
+      });
+      cleanups.push(() => client.disconnect());
+      clients.push(client);
+      client.mount(SENTINEL_SHAPE.name, {});
+      for (let q = 0; q < 3; q++) {
+        const shape = randomShape(random);
+        shapesMounted.add(shape.name);
+        client.mount(shape.name, randomInput(random, shape));
+      }
+      client.connect(endpoints[i % endpoints.length]!);
+    }
+    const oracle = new PrimaryOracle(sqld);
+
+    const record = (client: ProtocolClient | undefined, text: string) => {
+      const line = `#${stepIndex} ${client === undefined ? '-' : `${client.name}(${client.token})@${client.server?.name ?? '?'}`} ${text}`;
+      stepLog.push({ index: stepIndex, client: client?.name ?? '-', text: line });
+      log(line);
+    };
+    const recentFor = (client: string) => {
+      const recent = stepLog.slice(-16);
+      const own = stepLog.filter((s) => s.client === client && !recent.includes(s)).slice(-8);
+      return [...own.map((s) => `(own) ${s.text}`), ...recent.map((s) => s.text)];
+    };
+    const violate = (v: Omit<Violation, 'seed' | 'step' | 'check' | 'recentSteps'>) => {
+      violations.push({
+        ...v,
+        seed: options.seed,
+        step: stepIndex,
+        check: checks,
+        recentSteps: recentFor(v.client),
+      });
+      log(`VIOLATION ${v.kind} ${v.client}@${v.server} ${v.key}: ${v.detail}`);
+    };
+    const until = async (deadline: number, done: () => boolean) => {
+      // Progress comes from sockets; yield to the event loop until the condition holds.
+      while (!done()) {
+        if (Date.now() > deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return true;
+    };
+
+    const write = async (via: ProtocolClient) => {
+      const { kind, args } = randomMutation(random, stepIndex);
+      mutationKinds.add(kind.name);
+      try {
+        const frame = await via.mutate(`mc.${kind.name}`, args);
+        writes++;
+        record(via, `write ${kind.name} ${JSON.stringify(args)} -> ${frame}`);
+      } catch (error) {
+        record(via, `write ${kind.name} ${JSON.stringify(args)} failed: ${String(error).slice(0, 120)}`);
+      }
+    };
+
+    const step = async () => {
+      const kind = random.weighted(STEP_WEIGHTS).kind;
+      const client = random.pick(clients);
+      switch (kind) {
+        case 'write': {
+          const connected = clients.filter((c) => c.connected);
+          if (connected.length > 0) await write(random.pick(connected));
+          return;
+        }
+        case 'mount': {
+          const shape = randomShape(random);
+          const input = randomInput(random, shape);
+          shapesMounted.add(shape.name);
+          const key = client.mount(shape.name, input);
+          record(client, `mount ${key}${client.connected ? '' : ' (while disconnected)'}`);
+          return;
+        }
+        case 'unmount': {
+          const keys = [...client.mounted.keys()].filter((k) => k !== SENTINEL_KEY);
+          if (keys.length === 0) return;
+          const key = random.pick(keys);
+          client.unmount(key);
+          record(client, `unmount ${key}${client.connected ? '' : ' (while disconnected)'}`);
+          return;
+        }
+        case 'disconnect':
+          if (!client.connected) return;
+          record(client, 'disconnect');
+          await client.disconnect();
+          return;
+        case 'reconnect': {
+          const server = client.server!;
+          await settleRegistration(client);
+          await client.disconnect();
+          client.connect(server);
+          record(client, `reconnect to ${server.name} lastEventId=${client.lastEventId}`);
+          return;
+        }
+        case 'move': {
+          const others = endpoints.filter((e) => e !== client.server);
+          const server = random.pick(others);
+          await client.disconnect();
+          client.connect(server);
+          record(client, `move to ${server.name} lastEventId=${client.lastEventId}`);
+          return;
+        }
+        case 'resend':
+        case 'resend-reconnect': {
+          if (!client.connected) return;
+          await settleRegistration(client);
+          client.resendRegistration();
+          await settleRegistration(client);
+          record(client, `re-send registration (replace: true, ${client.mounted.size} keys)`);
+          if (kind === 'resend-reconnect') {
+            const server = client.server!;
+            await client.disconnect();
+            client.connect(server);
+            record(client, `reconnect to ${server.name} lastEventId=${client.lastEventId}`);
+          }
+          return;
+        }
+      }
+    };
+
+    /** Waits (bounded) for a client's pending registration work, so a step acts on a known state. */
+    async function settleRegistration(client: ProtocolClient) {
+      if (!client.connected) return;
+      await until(Date.now() + SETTLE_MS, () => client.idle);
+    }
+
+    const check = async () => {
+      checks++;
+      record(undefined, `check ${checks}: quiescence`);
+      for (const client of clients) {
+        if (!client.connected) {
+          client.connect(client.server!);
+          record(
+            client,
+            `reconnect to ${client.server!.name} for the check lastEventId=${client.lastEventId}`,
+          );
+        }
+      }
+      const settleBy = Date.now() + SETTLE_MS;
+      for (const client of clients) {
+        if (!(await until(settleBy, () => client.idle))) {
+          violate({
+            kind: 'not-settled',
+            client: client.name,
+            server: client.server!.name,
+            key: '-',
+            detail: 'not idle',
+          });
+        }
+      }
+      // The barrier: a sentinel write every client has mounted; its invalidation comes after every
+      // earlier event on each subscription, so seeing its new value means the stream drained.
+      const writer = random.pick(clients);
+      tick++;
+      const frame = await writer.mutate(`mc.${SENTINEL_MUTATION.name}`, {
+        id: 1,
+        id2: 1,
+        owner: 1,
+        qty: tick,
+        name: '',
+        sku: '',
+      });
+      record(writer, `sentinel ${tick} -> ${frame}`);
+      const reachBy = Date.now() + SETTLE_MS;
+      for (const [i, server] of servers.entries()) {
+        if (!(await until(reachBy, () => reached(server.services.hub.position, frame)))) {
+          violate({
+            kind: 'server-behind',
+            client: '-',
+            server: endpoints[i]!.name,
+            key: '-',
+            detail: `hub not at ${frame}`,
+          });
+        }
+      }
+      const sentinelBy = Date.now() + SENTINEL_MS;
+      for (const client of clients) {
+        const seen = await until(sentinelBy, () => {
+          const value = client.mounted.get(SENTINEL_KEY)?.result?.value as { n?: number } | null | undefined;
+          return value?.n === tick && client.idle;
+        });
+        if (!seen) {
+          const held = client.mounted.get(SENTINEL_KEY)?.result?.json;
+          violate({
+            kind: 'sentinel-missed',
+            client: client.name,
+            server: client.server!.name,
+            key: SENTINEL_KEY,
+            detail: `sentinel ${tick} (${frame}) not seen within ${SENTINEL_MS} ms; holds ${held}, idle=${client.idle}`,
+          });
+          await client.drained(Date.now() + SETTLE_MS).catch(() => undefined);
+        }
+      }
+      oracle.reset();
+      const repair: [ProtocolClient, string][] = [];
+      for (const client of clients) {
+        const ownerId = ownerOf({ userId: client.token });
+        for (const entry of client.mounted.values()) {
+          if (entry.key === SENTINEL_KEY) continue;
+          comparisons++;
+          const expected = await oracle.expected(entry.shape, entry.input, ownerId);
+          const base = {
+            client: `${client.name}(${client.token})`,
+            server: client.server!.name,
+            key: entry.key,
+          };
+          if (entry.result === undefined) {
+            violate({
+              ...base,
+              kind: 'no-result',
+              detail: `no result held (last error: ${entry.lastError})`,
+            });
+            repair.push([client, entry.key]);
+          } else if (entry.result.json !== expected) {
+            violate({
+              ...base,
+              kind: 'wrong-result',
+              detail: `holds ${entry.result.json} (fetched with minFrame ${entry.result.minFrame}), primary has ${expected}`,
+            });
+            repair.push([client, entry.key]);
+          }
+        }
+        for (const anomaly of client.anomalies.splice(0)) {
+          violate({
+            kind: 'protocol',
+            client: client.name,
+            server: client.server!.name,
+            key: '-',
+            detail: anomaly.message,
+          });
+        }
+      }
+      // Reported once: the client refetches so the next check finds only new divergences.
+      for (const [client, key] of repair) client.refetchNow(key);
+      for (const client of clients) await client.drained(Date.now() + SETTLE_MS).catch(() => undefined);
+      record(undefined, `check ${checks}: ${violations.length} violations so far`);
+    };
+
+    const batch = options.batch ?? 8;
+    for (stepIndex = 0; stepIndex < options.steps; stepIndex++) {
+      await step();
+      if ((stepIndex + 1) % batch === 0 || stepIndex === options.steps - 1) await check();
+    }
+    return {
+      seed: options.seed,
+      steps: options.steps,
+      writes,
+      checks,
+      comparisons,
+      violations,
+      shapesMounted,
+      mutationKinds,
+      wallMs: Date.now() - started,
+    };
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  }
+}
+
+/** A readable report: counts by kind, then each violation with its recent steps. */
+export function formatViolations(violations: readonly Violation[], limit = 12): string {
+  if (violations.length === 0) return 'no violations';
+  const byKind = new Map<string, number>();
+  for (const v of violations) byKind.set(v.kind, (byKind.get(v.kind) ?? 0) + 1);
+  const lines = [`${violations.length} violations (${[...byKind].map(([k, n]) => `${k}: ${n}`).join(', ')})`];
+  for (const v of violations.slice(0, limit)) {
+    lines.push(
+      '',
+      `seed ${v.seed} step ${v.step} check ${v.check}: ${v.kind} client ${v.client} on ${v.server} key ${v.key}`,
+      `  ${v.detail}`,
+      ...v.recentSteps.map((s) => `    ${s}`),
+    );
+  }
+  if (violations.length > limit) lines.push('', `... ${violations.length - limit} more`);
+  return lines.join('\n');
+}
