@@ -1,11 +1,13 @@
 import { fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LiveQueryHub, type SubscriptionEvent } from '@liveframe/reactive';
+import { LiveQueryHub, registrationDigest, type SubscriptionEvent } from '@liveframe/reactive';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { ServerMetrics } from '../src/http/server-metrics.ts';
 import { deliverDirectly, EventEncodingCache } from '../src/live/live-delivery.ts';
 import { SEND_OPTIONS, sendMessage } from '../src/live/preframed-send.ts';
+
+const NONE_HELD = { count: 0, digest: registrationDigest([]) };
 
 /**
  * `node --import tsx bench/fanout-sweep.bench.ts`: the server's per-socket send step of a fan-out
@@ -44,9 +46,9 @@ function eventsAt(frame: number): SubscriptionEvent[] {
 
 const modes = {
   'ws.send of the shared payload (baseline)': (socket: WebSocket, event: SubscriptionEvent) =>
-    socket.send(cache.message(event, request, 's', 0).payload, SEND_OPTIONS),
+    socket.send(cache.message(event, request, 's', NONE_HELD).payload, SEND_OPTIONS),
   'one write of the shared pre-built frame': (socket: WebSocket, event: SubscriptionEvent) =>
-    sendMessage(socket, cache.message(event, request, 's', 0)),
+    sendMessage(socket, cache.message(event, request, 's', NONE_HELD)),
 };
 type Mode = keyof typeof modes;
 const cache = new EventEncodingCache();
@@ -89,7 +91,7 @@ for (const [i, socket] of sockets.entries()) {
     request,
     subscription,
     subscriptionId: subscriberId,
-    registered: 1,
+    held: { count: 1, digest: registrationDigest(['kpis']) },
     cache,
     metrics,
     signal: delivery.signal,
@@ -134,8 +136,8 @@ function lookupNs(lookup: (event: SubscriptionEvent) => unknown): number {
   }
   return best;
 }
-const keyedNs = lookupNs((event) => cache.body(event, 's', 0));
-const memoNs = lookupNs((event) => cache.message(event, request, 's', 0));
+const keyedNs = lookupNs((event) => cache.body(event, 's', NONE_HELD));
+const memoNs = lookupNs((event) => cache.message(event, request, 's', NONE_HELD));
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;

@@ -1,8 +1,12 @@
+import { registrationDigest } from '@liveframe/reactive';
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 import { EventEncodingCache, encodeEventMessage } from '../src/live/live-delivery.ts';
 import { startServer } from '../src/testing/index.ts';
 import { connectLiveClient } from './support/live-client.ts';
+
+/** The ack's registration summary; irrelevant to the shared (non-`live`) events tested here. */
+const NONE_HELD = { count: 0, digest: registrationDigest([]) };
 
 describe('direct event delivery', () => {
   it('writes the bytes tRPC would write (same envelope, tracked id, superjson data)', () => {
@@ -19,7 +23,7 @@ describe('direct event delivery', () => {
     ] as const) {
       const message = encodeEventMessage(
         { idJson: JSON.stringify(id), jsonrpc, lastEventId: null, stopped: false },
-        cache.body(event, 'sub-12345678', 0),
+        cache.body(event, 'sub-12345678', NONE_HELD),
       );
       const data = { type: 'invalidate', position: 'g-1:42', queries: ['kpis', 'k"2'], tables: ['orders'] };
       // What @trpc/server's ws adapter sends: respond() → transformTRPCResponse → JSON.stringify.
@@ -35,10 +39,26 @@ describe('direct event delivery', () => {
   it('serializes one payload per distinct event and position', () => {
     const cache = new EventEncodingCache();
     const at = (frame: number) => ({ generation: 'g', frame });
-    const a = cache.body({ type: 'invalidate', position: at(1), queries: ['q'], tables: ['t'] }, 's1', 0);
-    const b = cache.body({ type: 'invalidate', position: at(1), queries: ['q'], tables: ['t'] }, 's2', 0);
-    const c = cache.body({ type: 'invalidate', position: at(1), queries: ['r'], tables: ['t'] }, 's3', 0);
-    const d = cache.body({ type: 'invalidate', position: at(2), queries: ['q'], tables: ['t'] }, 's1', 0);
+    const a = cache.body(
+      { type: 'invalidate', position: at(1), queries: ['q'], tables: ['t'] },
+      's1',
+      NONE_HELD,
+    );
+    const b = cache.body(
+      { type: 'invalidate', position: at(1), queries: ['q'], tables: ['t'] },
+      's2',
+      NONE_HELD,
+    );
+    const c = cache.body(
+      { type: 'invalidate', position: at(1), queries: ['r'], tables: ['t'] },
+      's3',
+      NONE_HELD,
+    );
+    const d = cache.body(
+      { type: 'invalidate', position: at(2), queries: ['q'], tables: ['t'] },
+      's1',
+      NONE_HELD,
+    );
     expect(b).toBe(a);
     expect(c).not.toBe(a);
     expect(d).toContain('"g:2"');
@@ -58,17 +78,22 @@ describe('direct event delivery', () => {
       lastEventId: null,
       stopped: false,
     });
-    const a = cache.message(event, request(1, false), 's1', 0);
+    const a = cache.message(event, request(1, false), 's1', NONE_HELD);
     expect(a.payload.toString('utf8')).toBe(
-      encodeEventMessage(request(1, false), cache.body(event, 's1', 0)),
+      encodeEventMessage(request(1, false), cache.body(event, 's1', NONE_HELD)),
     );
-    expect(cache.message(event, request(1, false), 's2', 0)).toBe(a);
-    expect(cache.message(event, request(1, true), 's3', 0).payload.toString('utf8')).toBe(
-      encodeEventMessage(request(1, true), cache.body(event, 's3', 0)),
+    expect(cache.message(event, request(1, false), 's2', NONE_HELD)).toBe(a);
+    expect(cache.message(event, request(1, true), 's3', NONE_HELD).payload.toString('utf8')).toBe(
+      encodeEventMessage(request(1, true), cache.body(event, 's3', NONE_HELD)),
     );
-    expect(cache.message(event, request(2, false), 's4', 0)).not.toBe(a);
+    expect(cache.message(event, request(2, false), 's4', NONE_HELD)).not.toBe(a);
     expect(
-      cache.message({ ...event, position: { generation: 'g', frame: 2 } }, request(1, false), 's1', 0),
+      cache.message(
+        { ...event, position: { generation: 'g', frame: 2 } },
+        request(1, false),
+        's1',
+        NONE_HELD,
+      ),
     ).not.toBe(a);
   });
 

@@ -1,3 +1,4 @@
+import { registrationDigest } from '@liveframe/reactive';
 import { TRPCClientError } from '@trpc/client';
 import type {
   LiveChannel,
@@ -63,8 +64,15 @@ export class FakeLiveChannel implements LiveChannel {
     this.#onEvent?.(data.position, data);
   }
 
-  ack(frame: number, registered = this.registered.size): void {
-    this.emit({ type: 'live', position: `g1:${frame}`, subscriptionId: 's', registered });
+  /** A `live` ack claiming `held` keys (default: what this fake holds), as the server computes it. */
+  ack(frame: number, held: readonly string[] = [...this.registered.keys()]): void {
+    this.emit({
+      type: 'live',
+      position: `g1:${frame}`,
+      subscriptionId: 's',
+      registered: held.length,
+      digest: registrationDigest(held),
+    });
   }
 
   invalidate(frame: number, queries: string[], tables: string[] = ['orders']): void {

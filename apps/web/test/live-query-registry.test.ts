@@ -89,7 +89,7 @@ describe('LiveQueryRegistry', () => {
     const kpis = mount('kpis.summary');
     await settle();
     expect(orders.calls).toBe(0);
-    channel.ack(3, 0);
+    channel.ack(3, []);
     await settle();
     expect(acks).toEqual(['g1:3']);
     expect(orders.calls).toBe(1);
@@ -188,13 +188,13 @@ describe('LiveQueryRegistry', () => {
     const updatesBefore = channel.updates.length;
     // Same server within the grace period: it still holds our one query.
     registry.connectionLost();
-    channel.ack(4, 1);
+    channel.ack(4);
     await settle();
     expect(channel.updates.length).toBe(updatesBefore);
     // A restarted server holds nothing: everything is sent again, with the data's floor.
     registry.connectionLost();
     channel.changedAt = 6;
-    channel.ack(6, 0);
+    channel.ack(6, []);
     await settle();
     expect(channel.updates.at(-1)).toMatchObject({
       replace: true,
@@ -202,6 +202,20 @@ describe('LiveQueryRegistry', () => {
     });
     // The server said the data may have missed frame 6: refetched once.
     expect(orders.calls).toBe(2);
+  });
+
+  it('re-registers when the server holds as many queries as we mount, but other ones', async () => {
+    const { channel, registry, mount, settle } = setup();
+    channel.ack(1);
+    const orders = mount('orders.list');
+    await settle();
+    const updatesBefore = channel.updates.length;
+    registry.connectionLost();
+    // One query held, one mounted, but not the same one: the digest tells them apart.
+    channel.ack(3, ['["some-other-key"]']);
+    await settle();
+    expect(channel.updates.length).toBe(updatesBefore + 1);
+    expect(channel.updates.at(-1)).toMatchObject({ replace: true, add: [{ key: orders.key }] });
   });
 
   it('sends registrations made while disconnected after the next acknowledgement', async () => {
@@ -212,7 +226,7 @@ describe('LiveQueryRegistry', () => {
     const orders = mount('orders.list');
     await settle();
     expect(channel.registered.size).toBe(0);
-    channel.ack(2, 0);
+    channel.ack(2, []);
     await settle();
     expect(channel.registered.has(orders.key)).toBe(true);
   });
@@ -298,7 +312,7 @@ describe('LiveQueryRegistry', () => {
     });
     withErrors.start();
     cleanups.push(() => withErrors.close());
-    channel.ack(1, 0);
+    channel.ack(1, []);
     withErrors.register({ queryKey: [['orders', 'list']], path: 'orders.list', input: undefined });
     withErrors.register({ queryKey: [['admin', 'secrets']], path: 'admin.secrets', input: undefined });
     await settle();
@@ -307,7 +321,7 @@ describe('LiveQueryRegistry', () => {
     // The rejected query is not sent again on the next acknowledgement.
     const updates = channel.updates.length;
     withErrors.connectionLost();
-    channel.ack(2, 1);
+    channel.ack(2);
     await settle();
     expect(channel.updates.length).toBe(updates);
   });

@@ -4,16 +4,21 @@ import type { WebSocket } from 'ws';
 import type { ServerMetrics } from '../http/server-metrics.ts';
 import { type BackpressureOptions, collapseToRefetchAll, waitForSocketCapacity } from './backpressure.ts';
 import type { LiveEventData } from './live-event.ts';
+import type { HeldRegistrations } from './live-sessions.ts';
 import { formatPositionId } from './position-id.ts';
 import { OutgoingMessage, sendMessage } from './preframed-send.ts';
 import type { SubscriptionRequest } from './subscription-requests.ts';
 
 /** The wire data of one subscription event (PROTOCOL.md `LiveEventData`). */
-export function toWire(event: SubscriptionEvent, subscriptionId: string, registered: number): LiveEventData {
+export function toWire(
+  event: SubscriptionEvent,
+  subscriptionId: string,
+  held: HeldRegistrations,
+): LiveEventData {
   const position = formatPositionId(event.position);
   switch (event.type) {
     case 'live':
-      return { type: 'live', position, subscriptionId, registered };
+      return { type: 'live', position, subscriptionId, registered: held.count, digest: held.digest };
     case 'invalidate':
       return {
         type: 'invalidate',
@@ -59,9 +64,9 @@ export class EventEncodingCache {
    */
   #last: { event: SubscriptionEvent; request: SubscriptionRequest; message: OutgoingMessage } | undefined;
 
-  body(event: SubscriptionEvent, subscriptionId: string, registered: number): string {
+  body(event: SubscriptionEvent, subscriptionId: string, held: HeldRegistrations): string {
     const position = formatPositionId(event.position);
-    if (event.type === 'live') return encodeResultBody(position, toWire(event, subscriptionId, registered));
+    if (event.type === 'live') return encodeResultBody(position, toWire(event, subscriptionId, held));
     if (position !== this.#position) {
       this.#position = position;
       this.#bodies.clear();
@@ -73,7 +78,7 @@ export class EventEncodingCache {
         : `r\u0000${event.reason}`;
     let body = this.#bodies.get(key);
     if (body === undefined) {
-      body = encodeResultBody(position, toWire(event, subscriptionId, registered));
+      body = encodeResultBody(position, toWire(event, subscriptionId, held));
       this.#bodies.set(key, body);
     }
     return body;
@@ -87,13 +92,13 @@ export class EventEncodingCache {
     event: SubscriptionEvent,
     request: SubscriptionRequest,
     subscriptionId: string,
-    registered: number,
+    held: HeldRegistrations,
   ): OutgoingMessage {
     const last = this.#last;
     if (last !== undefined && sameEnvelope(last.request, request) && sameContent(last.event, event)) {
       return last.message;
     }
-    const body = this.body(event, subscriptionId, registered);
+    const body = this.body(event, subscriptionId, held);
     if (event.type === 'live') return new OutgoingMessage(Buffer.from(encodeEventMessage(request, body)));
     let byRequest = this.#messages.get(body);
     if (byRequest === undefined) {
@@ -136,7 +141,7 @@ export interface DirectDeliveryOptions extends BackpressureOptions {
   readonly request: SubscriptionRequest;
   readonly subscription: LiveSubscription;
   readonly subscriptionId: string;
-  readonly registered: number;
+  readonly held: HeldRegistrations;
   readonly cache: EventEncodingCache;
   readonly metrics: ServerMetrics;
   readonly signal: AbortSignal | undefined;
@@ -162,7 +167,7 @@ export function deliverDirectly(options: DirectDeliveryOptions): Promise<void> {
     if (options.signal?.aborted === true) return finish();
     const write = (event: SubscriptionEvent) => {
       // One shared, pre-framed message: a single write per socket (preframed-send.ts).
-      sendMessage(socket, cache.message(event, request, options.subscriptionId, options.registered));
+      sendMessage(socket, cache.message(event, request, options.subscriptionId, options.held));
       metrics.eventSent();
     };
     const onNext = (next: IteratorResult<SubscriptionEvent>) => {

@@ -15,7 +15,10 @@ export type LiveEventData =
       readonly type: 'live';
       readonly position: string;
       readonly subscriptionId: string;
+      /** How many live queries this server holds for the subscription. */
       readonly registered: number;
+      /** `registrationDigest` of their keys: skip re-registering only when it equals the client's. */
+      readonly digest: string;
     }
   | {
       readonly type: 'invalidate';

@@ -1,9 +1,11 @@
 import type { SubscriptionEvent } from '@liveframe/reactive';
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
+import { toTRPCError } from '../trpc/error-formatter.ts';
 import { createRouter, mutation, procedure } from '../trpc/trpc-builder.ts';
 import { collapseToRefetchAll, waitForSocketCapacity } from './backpressure.ts';
 import { deliverDirectly, toWire } from './live-delivery.ts';
+import type { HeldRegistrations } from './live-sessions.ts';
 import { formatPositionId } from './position-id.ts';
 import { liveEventsInputSchema } from './subscription-requests.ts';
 
@@ -30,7 +32,13 @@ export const liveRouter = createRouter({
         ? undefined
         : ctx.services.subscriptionRequests.claim(ctx.socket, input);
     const after = input.lastEventId ?? undefined;
-    const registered = sessions.attach(input.subscriptionId, ctx.identity, after);
+    // Before the generator yields anything: tRPC would report a plain throw here as an internal error.
+    let held: HeldRegistrations;
+    try {
+      held = sessions.attach(input.subscriptionId, ctx.identity, after);
+    } catch (error) {
+      throw toTRPCError(error);
+    }
     const subscription = hub.subscribe({
       subscriberId: input.subscriptionId,
       after,
@@ -47,7 +55,7 @@ export const liveRouter = createRouter({
         metrics.eventSent();
         yield tracked(
           formatPositionId(first.value.position),
-          toWire(first.value, input.subscriptionId, registered),
+          toWire(first.value, input.subscriptionId, held),
         );
         await deliverDirectly({
           ...options,
@@ -55,7 +63,7 @@ export const liveRouter = createRouter({
           request,
           subscription,
           subscriptionId: input.subscriptionId,
-          registered,
+          held,
           cache: ctx.services.eventEncoding,
           metrics,
           signal,
@@ -74,7 +82,7 @@ export const liveRouter = createRouter({
           event = await collapseToRefetchAll(subscription, event);
         }
         metrics.eventSent();
-        yield tracked(formatPositionId(event.position), toWire(event, input.subscriptionId, registered));
+        yield tracked(formatPositionId(event.position), toWire(event, input.subscriptionId, held));
       }
     } finally {
       subscription.close();

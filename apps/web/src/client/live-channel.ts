@@ -8,7 +8,10 @@ export type LiveEventData =
       readonly type: 'live';
       readonly position: string;
       readonly subscriptionId: string;
+      /** How many live queries the server holds for this subscription. */
       readonly registered: number;
+      /** `registrationDigest` of their keys (older servers: absent, the count alone decides). */
+      readonly digest?: string;
     }
   /** Refetch exactly `queries` (our keys); `tables` says what changed, for display. */
   | {

@@ -1,3 +1,4 @@
+import { registrationDigest } from '@liveframe/reactive';
 import { hashKey, type QueryClient, type QueryKey } from '@tanstack/react-query';
 import type { FrameClock } from './frame-clock.ts';
 import { type FramePosition, formatFramePosition, isAtOrPast, parseFramePosition } from './frame-position.ts';
@@ -298,7 +299,8 @@ export class LiveQueryRegistry {
     switch (data.type) {
       case 'live':
         this.#acknowledge(position);
-        if (this.#dirty || data.registered !== this.#registrableCount()) this.#resync(null);
+        // Equal counts are not equal sets: the server's digest must match our mounted keys too.
+        if (this.#dirty || !this.#serverHoldsOurs(data.registered, data.digest)) this.#resync(null);
         break;
       case 'refetch-all':
         // Also an acknowledgement; what the server holds for us is unknown, so send it all again.
@@ -314,11 +316,12 @@ export class LiveQueryRegistry {
     this.#publish();
   }
 
-  /** Mounted queries the server should hold (rejected ones never are). */
-  #registrableCount(): number {
-    let count = 0;
-    for (const key of this.#entries.keys()) if (!this.#rejected.has(key)) count++;
-    return count;
+  /** Whether the server's ack describes exactly the mounted queries it should hold (rejected ones never are). */
+  #serverHoldsOurs(registered: number, digest: string | undefined): boolean {
+    const keys: string[] = [];
+    for (const key of this.#entries.keys()) if (!this.#rejected.has(key)) keys.push(key);
+    if (registered !== keys.length) return false;
+    return digest === undefined || digest === registrationDigest(keys);
   }
 
   #acknowledge(position: FramePosition | null): void {
