@@ -280,6 +280,31 @@ describe('change log: rows deleted by REPLACE conflicts', () => {
     expect(await triggers(`${t}_plain`)).toHaveLength(3);
   });
 
+  it('a unique key added on the primary by someone else gets its triggers on the next sync', async () => {
+    using dir = tempDir();
+    await using a = await openReplica(dir.path, sqld.url);
+    const t = await freshTable(
+      a,
+      'CREATE TABLE {}(id INTEGER PRIMARY KEY, v TEXT)',
+      "INSERT INTO {}(id, v) VALUES (1, 'p')",
+    );
+    expect(await triggers(t)).toHaveLength(3);
+    // Straight on the primary: not through this replica's installChangeLog.
+    await sqld.execute(`CREATE UNIQUE INDEX ${t}_v ON ${t}(v)`);
+    const end = Date.now() + 10_000;
+    while ((await triggers(t)).length < 5) {
+      if (Date.now() > end) throw new Error('REPLACE triggers were not added after the schema change');
+      await a.sync();
+    }
+    const stream = a.changes()[Symbol.asyncIterator]();
+    await a.run(`INSERT OR REPLACE INTO ${t}(id, v) VALUES (2, 'p')`);
+    expect(await changesOf(stream, t, ended({ rowid: 2 }))).toEqual([
+      { table: t, op: 'delete', rowid: 1 },
+      { table: t, op: 'insert', rowid: 2 },
+    ]);
+    await stream.return?.();
+  });
+
   it('WITHOUT ROWID tables: a REPLACE is already a table-level change', async () => {
     using dir = tempDir();
     await using a = await openReplica(dir.path, sqld.url);

@@ -1,6 +1,7 @@
 import type { Connection } from '../connection.ts';
 import type { ColumnarChanges } from '../replica/protocol.ts';
-import { CHANGE_LOG_TABLE, isCapturedTable } from './change-log.ts';
+import type { BindParams } from '../values.ts';
+import { CHANGE_LOG_TABLE, isCapturedTable, planTriggers } from './change-log.ts';
 
 export type LogReadResult =
   | { readonly kind: 'changes'; readonly changes: ColumnarChanges | null }
@@ -58,13 +59,21 @@ export class ChangeLogReader {
     return [...changed].filter(isCapturedTable).sort();
   }
 
-  /** User tables that lack one of their three triggers (they were created after the install). */
-  tablesMissingTriggers(): string[] {
-    if (!this.#installed) return [];
-    const rows = this.#conn.values(
-      "SELECT t.name, (SELECT count(*) FROM sqlite_schema g WHERE g.type = 'trigger' AND g.tbl_name = t.name AND g.name LIKE '\\_liveframe\\_t%' ESCAPE '\\') FROM pragma_table_list t WHERE t.schema = 'main' AND t.type = 'table'",
-    );
-    return rows.filter((r) => isCapturedTable(String(r[0])) && Number(r[1]) < 3).map((r) => String(r[0]));
+  /**
+   * The trigger changes the current schema needs (tables created after the install, UNIQUE keys
+   * added or dropped since: their REPLACE-conflict triggers), as a stable signature, or null
+   * when the installed triggers are exactly the desired ones.
+   */
+  triggerPlanSignature(): string | null {
+    if (!this.#installed) return null;
+    const plan = planTriggers({
+      all: (sql, args) => this.#conn.all(sql, args as BindParams | undefined),
+      run: () => {
+        throw new Error('planning triggers never writes');
+      },
+    });
+    if (plan.create.length === 0 && plan.drop.length === 0) return null;
+    return JSON.stringify([plan.create, plan.drop]);
   }
 
   /** Rows past the cursor as one columnar batch. */

@@ -130,8 +130,13 @@ function observe(frameFromSync: number | undefined): void {
   if (schemaTables !== null && options.autoRefreshTriggers) refreshTriggersIfNeeded();
 }
 
+/** The last trigger plan tried: one that an install did not settle is not retried on every sync. */
+let lastTriggerPlan: string | null = null;
+
 function refreshTriggersIfNeeded(): void {
-  if (log.tablesMissingTriggers().length === 0) return;
+  const plan = log.triggerPlanSignature();
+  if (plan === null || plan === lastTriggerPlan) return;
+  lastTriggerPlan = plan;
   try {
     installChangeLog();
   } catch (error) {
