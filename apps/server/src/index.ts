@@ -3,6 +3,11 @@
  * assemble its own server the same way (PROTOCOL.md describes the wire protocol).
  */
 export type { Authenticator, Identity } from './auth/identity.ts';
+export {
+  type JwtAuthenticatorOptions,
+  type JwtKeySource,
+  jwtAuthenticator,
+} from './auth/jwt-authenticator.ts';
 export { signedTokenAuthenticator, signToken } from './auth/signed-token.ts';
 export { type TablePermissions, tablePermissions } from './auth/table-permissions.ts';
 export { loadConfig, type ServerConfig, type ServerConfigInput, serverConfigSchema } from './config.ts';
