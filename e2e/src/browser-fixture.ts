@@ -1,17 +1,5 @@
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { findChromium } from './find-chromium.ts';
-
-/** Flags that work for headless Chromium in containers (FACTS.md "Browser tests"). */
-export const CHROMIUM_ARGS: readonly string[] = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { resolveChromium } from './find-chromium.ts';
 
 /** A page plus every console error and uncaught exception it produced, for "no console errors" checks. */
 export interface WatchedPage {
@@ -38,10 +26,10 @@ export class BrowserFixture implements AsyncDisposable {
   }
 
   static async launch(): Promise<BrowserFixture> {
-    const executablePath = findChromium();
+    const { executablePath, args } = await resolveChromium();
     // Playwright refuses `--user-data-dir` in `launch()`; it always starts from a fresh temp
     // profile, which is exactly what keeps tests independent (no shared cache or storage).
-    const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], timeout: 30_000 });
+    const browser = await chromium.launch({ executablePath, args: [...args], timeout: 30_000 });
     return new BrowserFixture(browser);
   }
 
