@@ -13,9 +13,10 @@ import { SENTINEL_MUTATION } from './mutation-kinds.ts';
 import { reached } from './positions.ts';
 import { PrimaryOracle } from './primary-oracle.ts';
 import { type DeliveryMode, ProtocolClient, queryKey, type ServerEndpoint } from './protocol-client.ts';
-import { SENTINEL_SHAPE } from './query-shapes.ts';
+import { QUERY_SHAPES, SENTINEL_SHAPE } from './query-shapes.ts';
 import { SeededRandom } from './seeded-random.ts';
-import { randomInput, randomMutation, randomShape, STEP_WEIGHTS } from './workload.ts';
+import { randomInput, randomMutation, randomShape, randomStep } from './workload.ts';
+import { PROFILES, type WorkloadProfile } from './workload-profiles.ts';
 
 export interface CheckerOptions {
   readonly seed: number;
@@ -25,11 +26,14 @@ export interface CheckerOptions {
   /** Steps between two quiescence checks. */
   readonly batch?: number;
   readonly delivery?: DeliveryMode;
+  /** Which steps and writes the workload draws (default `mixed`, see workload-profiles.ts). */
+  readonly profile?: WorkloadProfile;
   /** Every log line (steps, acks, checks), e.g. `console.log` in soak mode. */
   readonly log?: (line: string) => void;
 }
 
 export interface Violation {
+  readonly profile: string;
   readonly seed: number;
   readonly step: number;
   readonly check: number;
@@ -74,8 +78,9 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
   const started = Date.now();
   const random = new SeededRandom(options.seed);
   const delivery = options.delivery ?? 'invalidate';
+  const profile = options.profile ?? PROFILES.mixed!;
   const stepLog: { index: number; client: string; text: string }[] = [];
-  const log = (line: string) => options.log?.(`[seed ${options.seed}] ${line}`);
+  const log = (line: string) => options.log?.(`[${profile.name} seed ${options.seed}] ${line}`);
   const violations: Violation[] = [];
   const shapesMounted = new Set<string>();
   const mutationKinds = new Set<string>();
@@ -101,7 +106,7 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
     const servers: LiveframeServer[] = [];
     // Peers point at the servers started before (ports are only known after start); polling
     // covers the other directions.
-    for (let i = 0; i < (options.servers ?? 3); i++) {
+    for (let i = 0; i < (options.servers ?? profile.servers ?? 3); i++) {
       const server = await startServer({
         ...common,
         config: { ...serverConfig, ...(i === 0 ? {} : { peers: servers.map((s) => s.url) }) },
@@ -113,10 +118,11 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
     const endpoints: ServerEndpoint[] = servers.map((s, i) => ({ name: `s${i + 1}`, wsUrl: s.wsUrl }));
 
     const clients: ProtocolClient[] = [];
-    for (let i = 0; i < (options.clients ?? 8); i++) {
+    for (let i = 0; i < (options.clients ?? profile.clients ?? 8); i++) {
       const client = new ProtocolClient({
         name: `c${i + 1}`,
-        token: CHECKER_TOKENS[i % CHECKER_TOKENS.length]!,
+        // Pairs per identity, spread over servers: some share a server (and its read-set cache), some not.
+        token: CHECKER_TOKENS[Math.floor(i / 2) % CHECKER_TOKENS.length]!,
         subscriptionId: `mc-${options.seed}-c${i + 1}-${process.pid}`,
         delivery,
         log,
@@ -124,10 +130,14 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
       cleanups.push(() => client.disconnect());
       clients.push(client);
       client.mount(SENTINEL_SHAPE.name, {});
-      for (let q = 0; q < 3; q++) {
-        const shape = randomShape(random);
+      for (let q = 0; q < (profile.initialMounts ?? 3); q++) {
+        // Without a shape list, the first mounts go round every shape so each one is exercised.
+        const shape =
+          profile.shapes === undefined
+            ? QUERY_SHAPES[(i * (profile.initialMounts ?? 3) + q) % QUERY_SHAPES.length]!
+            : randomShape(random, profile);
         shapesMounted.add(shape.name);
-        client.mount(shape.name, randomInput(random, shape));
+        client.mount(shape.name, randomInput(random, shape, profile));
       }
       client.connect(endpoints[i % endpoints.length]!);
     }
@@ -143,9 +153,10 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
       const own = stepLog.filter((s) => s.client === client && !recent.includes(s)).slice(-8);
       return [...own.map((s) => `(own) ${s.text}`), ...recent.map((s) => s.text)];
     };
-    const violate = (v: Omit<Violation, 'seed' | 'step' | 'check' | 'recentSteps'>) => {
+    const violate = (v: Omit<Violation, 'profile' | 'seed' | 'step' | 'check' | 'recentSteps'>) => {
       violations.push({
         ...v,
+        profile: profile.name,
         seed: options.seed,
         step: stepIndex,
         check: checks,
@@ -163,7 +174,7 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
     };
 
     const write = async (via: ProtocolClient) => {
-      const { kind, args } = randomMutation(random, stepIndex);
+      const { kind, args } = randomMutation(random, stepIndex, profile);
       mutationKinds.add(kind.name);
       try {
         const frame = await via.mutate(`mc.${kind.name}`, args);
@@ -175,7 +186,7 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
     };
 
     const step = async () => {
-      const kind = random.weighted(STEP_WEIGHTS).kind;
+      const kind = randomStep(random, profile);
       const client = random.pick(clients);
       switch (kind) {
         case 'write': {
@@ -184,8 +195,8 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
           return;
         }
         case 'mount': {
-          const shape = randomShape(random);
-          const input = randomInput(random, shape);
+          const shape = randomShape(random, profile);
+          const input = randomInput(random, shape, profile);
           shapesMounted.add(shape.name);
           const key = client.mount(shape.name, input);
           record(client, `mount ${key}${client.connected ? '' : ' (while disconnected)'}`);
@@ -386,7 +397,7 @@ export function formatViolations(violations: readonly Violation[], limit = 12): 
   for (const v of violations.slice(0, limit)) {
     lines.push(
       '',
-      `seed ${v.seed} step ${v.step} check ${v.check}: ${v.kind} client ${v.client} on ${v.server} key ${v.key}`,
+      `${v.profile} seed ${v.seed} step ${v.step} check ${v.check}: ${v.kind} client ${v.client} on ${v.server} key ${v.key}`,
       `  ${v.detail}`,
       ...v.recentSteps.map((s) => `    ${s}`),
     );

@@ -2,6 +2,7 @@ import { ID_RANGE } from './checker-schema.ts';
 import { MUTATION_KINDS, type MutationArgs, type MutationKind } from './mutation-kinds.ts';
 import { QUERY_SHAPES, type QueryInput, type QueryShape } from './query-shapes.ts';
 import type { SeededRandom } from './seeded-random.ts';
+import type { WorkloadProfile } from './workload-profiles.ts';
 
 /** What one workload step does; drawn from the PRNG and the clients' current state. */
 export type StepKind =
@@ -14,30 +15,24 @@ export type StepKind =
   | 'resend'
   | 'resend-reconnect';
 
-/**
- * Relative step frequencies. `resend-reconnect` is the client's A -> B -> A pattern: a
- * `replace: true` registration of the same set, then a quick reconnect to the same server.
- */
-export const STEP_WEIGHTS: readonly { readonly kind: StepKind; readonly weight: number }[] = [
-  { kind: 'write', weight: 40 },
-  { kind: 'mount', weight: 14 },
-  { kind: 'unmount', weight: 5 },
-  { kind: 'disconnect', weight: 7 },
-  { kind: 'reconnect', weight: 8 },
-  { kind: 'move', weight: 5 },
-  { kind: 'resend', weight: 7 },
-  { kind: 'resend-reconnect', weight: 5 },
-];
-
 export function randomId(random: SeededRandom): number {
   return random.int(1, ID_RANGE);
 }
 
-export function randomInput(random: SeededRandom, shape: QueryShape): QueryInput {
+export function randomStep(random: SeededRandom, profile: WorkloadProfile): StepKind {
+  const weights = Object.entries(profile.steps).map(([kind, weight]) => ({ kind: kind as StepKind, weight }));
+  return random.weighted(weights).kind;
+}
+
+export function randomInput(random: SeededRandom, shape: QueryShape, profile?: WorkloadProfile): QueryInput {
   const input: { id?: number; sku?: string; lo?: number; hi?: number } = {};
   for (const field of shape.inputs) {
-    if (field === 'id') input.id = randomId(random);
-    else if (field === 'sku') input.sku = `s${randomId(random)}`;
+    if (field === 'id') {
+      input.id =
+        shape.name === 'itemWithOwner' && profile?.fkQueryIds !== undefined
+          ? random.pick(profile.fkQueryIds)
+          : randomId(random);
+    } else if (field === 'sku') input.sku = `s${randomId(random)}`;
     else if (field === 'range') {
       input.lo = random.int(0, 10);
       input.hi = input.lo + random.int(0, 6);
@@ -47,7 +42,11 @@ export function randomInput(random: SeededRandom, shape: QueryShape): QueryInput
 }
 
 /** Shapes weighted towards the foreign-key follow, whose read-set depends on the data. */
-export function randomShape(random: SeededRandom): QueryShape {
+export function randomShape(random: SeededRandom, profile: WorkloadProfile): QueryShape {
+  if (profile.shapes !== undefined) {
+    const names = profile.shapes;
+    return random.pick(QUERY_SHAPES.filter((s) => names.includes(s.name)));
+  }
   return random.chance(0.3)
     ? QUERY_SHAPES.find((s) => s.name === 'itemWithOwner')!
     : random.pick(QUERY_SHAPES);
@@ -56,13 +55,27 @@ export function randomShape(random: SeededRandom): QueryShape {
 export function randomMutation(
   random: SeededRandom,
   step: number,
+  profile: WorkloadProfile,
 ): { kind: MutationKind; args: MutationArgs } {
-  const kind = random.weighted(MUTATION_KINDS);
-  const id = randomId(random);
+  const kinds = MUTATION_KINDS.filter((k) => profile.mutations[k.name] !== undefined).map((k) => ({
+    kind: k,
+    weight: profile.mutations[k.name]!,
+  }));
+  const { kind } = random.weighted(kinds);
+  // Focused profiles move the items their foreign-key queries follow.
+  const id =
+    kind.name === 'moveItem' && profile.fkQueryIds !== undefined
+      ? random.pick(profile.fkQueryIds)
+      : randomId(random);
   let id2 = randomId(random);
   if (id2 === id) id2 = (id % ID_RANGE) + 1;
-  // Half the moves give an item the owner with its own id: the foreign key equals the input.
-  const owner = kind.name === 'moveItem' && random.chance(0.5) ? id : randomId(random);
+  // Some moves give an item the owner with its own id (the foreign key equals the input); the
+  // others never do.
+  let owner = randomId(random);
+  if (kind.name === 'moveItem' || kind.name === 'upsertItem') {
+    if (random.chance(profile.ownerEqualsId)) owner = id;
+    else if (owner === id) owner = (id % ID_RANGE) + 1;
+  }
   return {
     kind,
     args: {
