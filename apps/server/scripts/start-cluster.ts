@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,11 @@ import { startSqld } from '@liveframe/native/testing';
  * its own replica file under data/cluster (wiped at start: the primary is new every run), each
  * serving the dashboard (apps/web/dist, if built) on its own origin, and each telling the other
  * to sync after its writes (`--peers`). Ctrl-C stops everything.
+ *
+ * Replica mode gets none of the demo CLI's development defaults, so this script opts in: the
+ * servers share LIVEFRAME_AUTH_SECRET when it is set, else a random one made for this run (bearer
+ * tokens and sync hints), and requests without a token are the anonymous admin of the demo tenant
+ * (the dashboard sends no token).
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const main = join(here, '..', 'src', 'main.ts');
@@ -17,6 +23,10 @@ const dataDir = join(here, '..', 'data', 'cluster');
 rmSync(dataDir, { recursive: true, force: true });
 mkdirSync(dataDir, { recursive: true });
 const ports = (process.env.LIVEFRAME_CLUSTER_PORTS ?? '3001,3002').split(',').map(Number);
+const env = {
+  ...process.env,
+  LIVEFRAME_AUTH_SECRET: process.env.LIVEFRAME_AUTH_SECRET || randomBytes(32).toString('base64url'),
+};
 
 const sqld = await startSqld();
 console.log(`sqld primary at ${sqld.url}`);
@@ -34,6 +44,9 @@ for (const [index, port] of ports.entries()) {
       join(dataDir, `replica-${index}.db`),
       '--primary',
       sqld.url,
+      '--anonymous',
+      '--anonymous-role',
+      'admin',
       '--sync-interval-ms',
       process.env.LIVEFRAME_SYNC_INTERVAL_MS ?? '25',
       // Each server hints the others to sync right after a write, so cross-server events do
@@ -45,7 +58,7 @@ for (const [index, port] of ports.entries()) {
         .join(','),
       ...(index > 0 ? ['--no-seed'] : []),
     ],
-    { stdio: 'inherit' },
+    { stdio: 'inherit', env },
   );
   children.push(child);
   console.log(`server ${index + 1}: http://127.0.0.1:${port}`);

@@ -14,14 +14,14 @@ import { z } from 'zod';
  * | `--primary-auth-token` | `LIVEFRAME_PRIMARY_AUTH_TOKEN` | (none) | token for the primary |
  * | `--sync-interval-ms` | `LIVEFRAME_SYNC_INTERVAL_MS` | 100 | replica polling interval |
  * | `--peers` | `LIVEFRAME_PEERS` | (none) | replica mode: comma-separated base URLs of the other servers; after a write, this server tells them to sync now (sync hint) instead of waiting for their next poll |
- * | `--peer-secret` | `LIVEFRAME_PEER_SECRET` | the auth secret | HMAC secret of sync hints between servers (must be the same on all) |
+ * | `--peer-secret` | `LIVEFRAME_PEER_SECRET` | the auth secret | HMAC secret of sync hints between servers (must be the same on all; `--peers` needs one of the two; without either the hint endpoint answers 404) |
  * | `--compact-interval-ms` | `LIVEFRAME_COMPACT_INTERVAL_MS` | 60000 | replica mode: how often to compact the replicated change log on the primary (0 = never; safe on every server at once) |
  * | `--change-log-max-age-ms` | `LIVEFRAME_CHANGE_LOG_MAX_AGE_MS` | 86400000 | change-log rows older than this are compacted away |
  * | `--change-log-max-rows` | `LIVEFRAME_CHANGE_LOG_MAX_ROWS` | 100000 | at most this many newest change-log rows are kept |
- * | `--auth-secret` | `LIVEFRAME_AUTH_SECRET` | dev-secret | HMAC secret of bearer tokens |
- * | `--no-anonymous` | `LIVEFRAME_ANONYMOUS=0` | anonymous on | reject requests without a token |
+ * | `--auth-secret` | `LIVEFRAME_AUTH_SECRET` | (none) | HMAC secret of bearer tokens; required in replica mode and with `NODE_ENV=production` (unless a custom `authenticate` is given), else every token is rejected |
+ * | `--anonymous` / `--no-anonymous` | `LIVEFRAME_ANONYMOUS` | off | requests without a token get the anonymous identity |
  * | `--anonymous-tenant` | `LIVEFRAME_ANONYMOUS_TENANT` | demo | tenant of the anonymous identity |
- * | `--anonymous-role` | `LIVEFRAME_ANONYMOUS_ROLE` | admin | role of the anonymous identity |
+ * | `--anonymous-role` | `LIVEFRAME_ANONYMOUS_ROLE` | anonymous | role of the anonymous identity (grant it tables in `permissions`) |
  * | `--min-frame-timeout-ms` | `LIVEFRAME_MIN_FRAME_TIMEOUT_MS` | 5000 | read-your-writes deadline |
  * | `--max-buffered-bytes` | `LIVEFRAME_MAX_BUFFERED_BYTES` | 4194304 | per-socket send buffer cap |
  * | `--slow-client-grace-ms` | `LIVEFRAME_SLOW_CLIENT_GRACE_MS` | 10000 | time over the cap before disconnect |
@@ -36,6 +36,12 @@ import { z } from 'zod';
  * | `--synchronous` | `LIVEFRAME_SYNCHRONOUS` | normal | local mode: `PRAGMA synchronous` of the writer (WAL + normal: no fsync per commit, durable across process crashes, the last commits may be lost on power loss; `full` fsyncs every commit, ~2 ms) |
  * | `--no-direct-events` | `LIVEFRAME_DIRECT_EVENTS=0` | direct on | write live events to sockets directly (pre-encoded, shared by every client with the same event) instead of through tRPC's per-subscription path; same bytes on the wire |
  * | `--static-dir` | `LIVEFRAME_STATIC_DIR` | apps/web/dist if built | web app served on `/` (SPA fallback); `''` disables |
+ *
+ * Secure by default: nobody gets in without a token unless the app turns `anonymous` on, and
+ * there is no built-in secret. Without a secret in local development mode no secret is made up
+ * either (a random per-process one would only be useful if logged, and a secret in the logs is a
+ * leak; tokens would also die with every restart): the server starts, and rejects every token.
+ * The demo CLI (`demo-config.ts`) opts in to anonymous admin and a dev secret explicitly.
  */
 export const serverConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -65,10 +71,10 @@ export const serverConfigSchema = z.object({
     .min(1)
     .default(24 * 60 * 60 * 1000),
   changeLogMaxRows: z.coerce.number().int().min(1).default(100_000),
-  authSecret: z.string().min(1).default('dev-secret'),
-  anonymous: z.boolean().default(true),
+  authSecret: z.string().min(1).optional(),
+  anonymous: z.boolean().default(false),
   anonymousTenant: z.string().min(1).default('demo'),
-  anonymousRole: z.string().min(1).default('admin'),
+  anonymousRole: z.string().min(1).default('anonymous'),
   minFrameTimeoutMs: z.coerce.number().int().min(1).default(5000),
   maxBufferedBytes: z.coerce
     .number()
@@ -128,11 +134,15 @@ const FLAGS = {
 
 /**
  * Reads flags (win) and environment variables into a validated config; throws a readable
- * error listing every bad option.
+ * error listing every bad option. `defaults` (an app's own) apply where neither sets an option.
  *
  * @example const config = loadConfig(process.argv.slice(2), process.env);
  */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ServerConfig {
+export function loadConfig(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  defaults: ServerConfigInput = {},
+): ServerConfig {
   const options: Record<string, { type: 'string' | 'boolean' }> = {
     anonymous: { type: 'boolean' },
     'no-anonymous': { type: 'boolean' },
@@ -143,7 +153,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   };
   for (const [flag] of Object.values(FLAGS)) options[flag] = { type: 'string' };
   const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
-  const raw: Record<string, unknown> = {};
+  const raw: Record<string, unknown> = { ...defaults };
   for (const [key, [flag, envName]] of Object.entries(FLAGS)) {
     const value = values[flag] ?? env[envName];
     if (value !== undefined && (value !== '' || key === 'staticDir')) raw[key] = value;

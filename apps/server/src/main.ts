@@ -1,15 +1,30 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { loadConfig } from './config.ts';
-import { createLiveframeServer } from './http/liveframe-server.ts';
+import { DEMO_DEV_SECRET, loadDemoConfig } from './demo-config.ts';
+import { createLiveframeServer, type LiveframeServer } from './http/liveframe-server.ts';
+import { ServerError } from './server-error.ts';
 
 /**
- * CLI entry: `node --import tsx src/main.ts [--port 3000] [--db data/liveframe.db] [--primary URL] ...`
- * (every option in config.ts). SIGTERM/SIGINT drain clients, then exit.
+ * CLI entry of the demo: `node --import tsx src/main.ts [--port 3000] [--db data/liveframe.db] [--primary URL] ...`
+ * (every option in config.ts; the demo's development defaults in demo-config.ts). SIGTERM/SIGINT
+ * drain clients, then exit.
  */
-const config = loadConfig(process.argv.slice(2), process.env);
+const config = loadDemoConfig(process.argv.slice(2), process.env);
 mkdirSync(dirname(config.dbPath), { recursive: true });
-const server = await createLiveframeServer({ config });
+let server: LiveframeServer;
+try {
+  server = await createLiveframeServer({ config });
+} catch (error) {
+  // A refused configuration is the operator's to fix: the message says what to set, no stack.
+  if (!(error instanceof ServerError) || error.code !== 'INSECURE_CONFIG') throw error;
+  process.stderr.write(`liveframe: ${error.message}\n`);
+  process.exit(1);
+}
+if (config.authSecret === DEMO_DEV_SECRET) {
+  server.services.logger.warn(
+    'demo: bearer tokens are signed with the public dev secret; set LIVEFRAME_AUTH_SECRET for anything but local development',
+  );
+}
 // Child-process fixtures read this line to learn the port.
 process.stdout.write(`${JSON.stringify({ liveframe: 'listening', url: server.url, port: server.port })}\n`);
 

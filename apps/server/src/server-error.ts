@@ -12,7 +12,9 @@ export type ServerErrorCode =
   | 'UNKNOWN_PROCEDURE'
   | 'TOO_MANY_QUERIES'
   | 'NOT_FOUND'
-  | 'SHUTTING_DOWN';
+  | 'SHUTTING_DOWN'
+  /** Start-up refused: the options would let anyone in (e.g. no auth secret in replica mode). */
+  | 'INSECURE_CONFIG';
 
 /**
  * The one error type of apps/server (house rule 2); `formatError` turns it into a tRPC error.

@@ -18,7 +18,11 @@ export interface PeerSyncHintsOptions {
   readonly db: Database;
   /** Base URLs of the other servers (`http://host:port`). */
   readonly peers: readonly string[];
-  readonly secret: string;
+  /**
+   * Shared HMAC secret of the cluster. Without one the endpoint answers 404 (hints off), since a
+   * hint's rows are published to subscribers; `peers` then must be empty.
+   */
+  readonly secret: string | undefined;
   /** How long a received hint may keep the replica syncing towards its frame. */
   readonly waitTimeoutMs: number;
   readonly logger: Logger;
@@ -82,6 +86,9 @@ export class PeerSyncHints {
   readonly #httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 1, noDelay: true, timeout: 4000 });
 
   constructor(options: PeerSyncHintsOptions) {
+    if (options.secret === undefined && options.peers.length > 0) {
+      throw new TypeError('PeerSyncHints: peers need a shared secret');
+    }
     this.#options = options;
     this.#peers = options.peers.map((url) => ({
       url: `${url.replace(/\/+$/, '')}${SYNC_HINT_PATH}`,
@@ -132,6 +139,11 @@ export class PeerSyncHints {
    * towards the hinted frame in the background.
    */
   handle(req: IncomingMessage, res: ServerResponse): void {
+    const secret = this.#options.secret;
+    if (secret === undefined) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
     if (req.method !== 'POST') {
       res.writeHead(405, { allow: 'POST' }).end();
       return;
@@ -151,7 +163,7 @@ export class PeerSyncHints {
       if (res.headersSent) return;
       const body = Buffer.concat(chunks).toString('utf8');
       const given = req.headers[SYNC_HINT_SIGNATURE_HEADER];
-      const expected = Buffer.from(sign(this.#options.secret, body));
+      const expected = Buffer.from(sign(secret, body));
       if (
         typeof given !== 'string' ||
         given.length !== expected.length ||
@@ -212,7 +224,9 @@ export class PeerSyncHints {
 
   #send(peer: Peer): void {
     const hint = peer.pending;
-    if (hint === undefined || this.#closed) return;
+    const secret = this.#options.secret;
+    // No secret means no peers (constructor), so nothing is ever pending then.
+    if (hint === undefined || secret === undefined || this.#closed) return;
     peer.pending = undefined;
     peer.inFlight = true;
     const body = JSON.stringify(
@@ -241,7 +255,7 @@ export class PeerSyncHints {
       headers: {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(body),
-        [SYNC_HINT_SIGNATURE_HEADER]: sign(this.#options.secret, body),
+        [SYNC_HINT_SIGNATURE_HEADER]: sign(secret, body),
       },
     });
     let settled = false;

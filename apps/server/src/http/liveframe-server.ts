@@ -5,8 +5,8 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import pino, { type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import type { Authenticator, Identity } from '../auth/identity.ts';
-import { signedTokenAuthenticator } from '../auth/signed-token.ts';
+import { assertAuthConfig, defaultAuthenticator } from '../auth/auth-config.ts';
+import type { Authenticator } from '../auth/identity.ts';
 import { type TablePermissions, tablePermissions } from '../auth/table-permissions.ts';
 import { ChangeLogCompaction } from '../cluster/change-log-compaction.ts';
 import { PeerSyncHints, SYNC_HINT_PATH } from '../cluster/peer-sync-hints.ts';
@@ -56,11 +56,19 @@ export interface LiveframeServerOptions {
     db: Database,
     context: { readonly config: ServerConfig; readonly logger: Logger },
   ) => Promise<void>;
-  /** Replaces the signed-token authenticator. */
+  /**
+   * Replaces the signed-token authenticator (then `authSecret`, `anonymous*` are not used), e.g.
+   * `jwtAuthenticator({ jwksUrl, issuer, audience })`.
+   */
   readonly authenticate?: Authenticator;
   /** Replaces the demo roles' table rights (`admin` reads every table, `analyst` most). */
   readonly permissions?: TablePermissions;
   readonly logger?: Logger;
+  /**
+   * Environment read at start (`NODE_ENV=production` requires an auth secret); default
+   * `process.env`.
+   */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** A running server; dispose it (or `close()`) to drain clients and stop. */
@@ -110,12 +118,21 @@ async function callByPath(caller: AppCaller, path: string, input: unknown): Prom
  * `primaryUrl`), migrates and seeds the demo domain, wires the change stream into the live hub,
  * and serves tRPC over HTTP and WebSocket plus `/health` and `/metrics` on one port.
  *
+ * Secure by default: no anonymous access unless `anonymous` is on; without `authSecret` (and
+ * without a custom `authenticate`) replica mode and `NODE_ENV=production` refuse to start with a
+ * `ServerError` `INSECURE_CONFIG`, and local mode rejects every token.
+ *
  * @example
- * await using server = await createLiveframeServer({ config: { port: 0, dbPath: file } });
+ * await using server = await createLiveframeServer({ config: { port: 0, dbPath: file, authSecret } });
  * console.log(server.url);
  */
 export async function createLiveframeServer(options: LiveframeServerOptions = {}): Promise<LiveframeServer> {
   const config = serverConfigSchema.parse(options.config ?? {});
+  // Before anything is opened: a refused start leaves nothing behind.
+  assertAuthConfig(config, {
+    customAuthenticator: options.authenticate !== undefined,
+    env: options.env ?? process.env,
+  });
   const logger = options.logger ?? pino({ level: config.logLevel, base: { app: 'liveframe-server' } });
   const database: LiveDatabase & AsyncDisposable =
     config.primaryUrl === undefined
@@ -149,11 +166,7 @@ export async function createLiveframeServer(options: LiveframeServerOptions = {}
     throw error;
   }
 
-  const anonymous: Identity | null = config.anonymous
-    ? { userId: 'anonymous', tenantId: config.anonymousTenant, role: config.anonymousRole }
-    : null;
-  const authenticate =
-    options.authenticate ?? signedTokenAuthenticator({ secret: config.authSecret, anonymous });
+  const authenticate = options.authenticate ?? defaultAuthenticator(config, logger);
   const permissions = options.permissions ?? tablePermissions(DEMO_ROLES);
   const tables = new StatementTablesCache(database);
   const hub = createLiveHub(driver, {

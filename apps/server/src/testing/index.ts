@@ -4,4 +4,5 @@ export {
   type StartServerOptions,
   startServer,
   startServerProcess,
+  TEST_AUTH_SECRET,
 } from './start-server.ts';

@@ -11,13 +11,23 @@ import {
   type LiveframeServerOptions,
 } from '../http/liveframe-server.ts';
 
+/**
+ * The bearer-token secret of test servers unless `config.authSecret` says otherwise; sign test
+ * tokens with it (`signToken(identity, TEST_AUTH_SECRET)`).
+ */
+export const TEST_AUTH_SECRET = 'liveframe-test-secret';
+
 export interface StartServerOptions {
   /** `replica` needs `primaryUrl`; defaults to `local`. */
   readonly mode?: 'local' | 'replica';
   readonly primaryUrl?: string;
   /** Database file; a fresh temp file (removed on dispose) when omitted. */
   readonly dbPath?: string;
-  /** Any other server option (port is always 0 unless given). */
+  /**
+   * Any other server option (port is always 0 unless given). Test servers opt in to anonymous
+   * access as the `admin` of `demo` and to {@link TEST_AUTH_SECRET}; override them here
+   * (`{ anonymous: false }`).
+   */
   readonly config?: ServerConfigInput;
   readonly authenticate?: LiveframeServerOptions['authenticate'];
   readonly permissions?: LiveframeServerOptions['permissions'];
@@ -41,6 +51,10 @@ function configFor(options: StartServerOptions, dbPath: string): ServerConfigInp
   return {
     port: 0,
     logLevel: 'silent',
+    // The library's defaults are safe (no anonymous access, no secret); tests opt in explicitly.
+    anonymous: true,
+    anonymousRole: 'admin',
+    authSecret: TEST_AUTH_SECRET,
     ...options.config,
     dbPath,
     ...(options.mode === 'replica' && options.primaryUrl !== undefined
@@ -102,7 +116,14 @@ async function spawnMain(
   if (config.staticDir !== undefined) args.push('--static-dir', config.staticDir);
   if (config.peers !== undefined) args.push('--peers', [config.peers].flat().join(','));
   if (config.syncIntervalMs !== undefined) args.push('--sync-interval-ms', String(config.syncIntervalMs));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (config.anonymous !== undefined) args.push(config.anonymous ? '--anonymous' : '--no-anonymous');
+  if (config.anonymousTenant !== undefined) args.push('--anonymous-tenant', config.anonymousTenant);
+  if (config.anonymousRole !== undefined) args.push('--anonymous-role', config.anonymousRole);
+  // Secrets through the environment, not the command line (which `ps` shows).
+  const env = { ...process.env };
+  if (config.authSecret !== undefined) env.LIVEFRAME_AUTH_SECRET = config.authSecret;
+  if (config.peerSecret !== undefined) env.LIVEFRAME_PEER_SECRET = config.peerSecret;
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const lines = createInterface({ input: child.stdout! });

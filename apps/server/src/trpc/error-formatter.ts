@@ -13,6 +13,8 @@ const SERVER_CODES: Record<ServerErrorCode, TRPC_ERROR_CODE_KEY> = {
   TOO_MANY_QUERIES: 'TOO_MANY_REQUESTS',
   NOT_FOUND: 'NOT_FOUND',
   SHUTTING_DOWN: 'SERVICE_UNAVAILABLE',
+  // Thrown by createLiveframeServer at start, never by a request.
+  INSECURE_CONFIG: 'INTERNAL_SERVER_ERROR',
 };
 
 /** A foreign layer error with a `code` (db-core's `DbError`, reactive's `ReactiveError`). */
