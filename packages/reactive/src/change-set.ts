@@ -1,8 +1,32 @@
-import type { CaptureEvent } from '@liveframe/db-core';
 import type { FramePosition } from './position.ts';
 
-// The change-capture contract is db-core's; reactive uses its types only (DESIGN.md), never its runtime.
-export type { CaptureEvent, ChangeOp, ChangeSet, TableChange } from '@liveframe/db-core';
+/*
+ * The change-capture contract. db-core produces it; reactive states it structurally instead of
+ * importing db-core's declarations, so this package has no dependencies at all (browsers load it
+ * for the client). test/contract-types.test.ts keeps both statements identical.
+ */
+
+export type ChangeOp = 'insert' | 'update' | 'delete';
+
+/** One changed row; `rowid: null` means unknown (matches at table level). */
+export interface TableChange {
+  readonly table: string;
+  readonly op: ChangeOp;
+  readonly rowid: number | null;
+}
+
+/** Everything one committed transaction (local) or one frame-advancing sync (replica) changed. */
+export interface ChangeSet {
+  readonly generation: string;
+  readonly frame: number;
+  readonly changes: readonly TableChange[];
+}
+
+/** What a change stream yields: a change set, a schema change, or lost continuity. */
+export type CaptureEvent =
+  | { readonly type: 'changes'; readonly changeSet: ChangeSet }
+  | { readonly type: 'schema'; readonly position: FramePosition; readonly tables?: readonly string[] }
+  | { readonly type: 'refetch-all'; readonly position: FramePosition; readonly reason: string };
 
 /**
  * SQLite table names are case-insensitive; both read-sets and change sets go through this so that

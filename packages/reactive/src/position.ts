@@ -1,8 +1,13 @@
-// Frames are the clock (DESIGN.md): db-core defines the position type; reactive only compares them.
-import type { FramePosition } from '@liveframe/db-core';
 import { ReactiveError } from './reactive-error.ts';
 
-export type { FramePosition };
+/**
+ * Frames are the clock (DESIGN.md): a replication frame within one primary generation. db-core
+ * produces positions; reactive compares them (the same structure, see change-set.ts).
+ */
+export interface FramePosition {
+  readonly generation: string;
+  readonly frame: number;
+}
 
 /**
  * Orders two positions: negative if `a` is before `b`, 0 if equal, positive if after, and `null`

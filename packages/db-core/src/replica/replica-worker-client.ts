@@ -150,12 +150,15 @@ export class ReplicaWorkerClient {
 }
 
 /**
- * Starts the worker module. It is TypeScript, and on Node 20 loader hooks given to a worker as
- * `--import tsx` do not apply to its entry module, so a tiny eval'd bootstrap imports it through
- * tsx's `tsImport` (resolved from this package, not from the working directory). Works the same
- * under vitest and under `node --import tsx`.
+ * Starts the worker module. Compiled (the published package, `dist/`), it is a plain `.js` entry.
+ * Run from sources (this repository's tests), it is TypeScript, and on Node 20 loader hooks given
+ * to a worker as `--import tsx` do not apply to its entry module, so a tiny eval'd bootstrap
+ * imports it through tsx's `tsImport` (resolved from this package; tsx is then a dev dependency).
  */
 function spawnWorker(workerData: unknown): Worker {
+  if (import.meta.url.endsWith('.js')) {
+    return new Worker(new URL('./replica-worker.js', import.meta.url), { workerData });
+  }
   const entry = new URL('./replica-worker.ts', import.meta.url).href;
   const require = createRequire(import.meta.url);
   const tsxPackage = require.resolve('tsx/package.json');
