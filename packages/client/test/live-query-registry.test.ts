@@ -1,9 +1,9 @@
-import { hashKey, QueryClient, QueryObserver } from '@tanstack/react-query';
+import { hashKey, QueryClient, QueryObserver } from '@tanstack/query-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameClock } from '../src/client/frame-clock.ts';
-import { InvalidationLog } from '../src/client/invalidation-log.ts';
-import { withLiveFetch } from '../src/client/live-query-options.ts';
-import { LiveQueryRegistry } from '../src/client/live-query-registry.ts';
+import { FrameClock } from '../src/frame-clock.ts';
+import { InvalidationLog } from '../src/invalidation-log.ts';
+import { withLiveFetch } from '../src/live-query-options.ts';
+import { LiveQueryRegistry } from '../src/live-query-registry.ts';
 import { FakeLiveChannel } from './fake-live-channel.ts';
 
 const cleanups: (() => void)[] = [];

@@ -1,5 +1,5 @@
 import { sendRequestsPromptly } from '@liveframe/reactive';
-import { QueryClient } from '@tanstack/react-query';
+import { QueryClient } from '@tanstack/query-core';
 import {
   createTRPCClientProxy,
   createTRPCUntypedClient,
@@ -8,11 +8,11 @@ import {
   splitLink,
   type TRPCClient,
   type TRPCLink,
+  type TRPCUntypedClient,
   type TRPCWebSocketClient,
   wsLink,
 } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
-import { createTRPCOptionsProxy, type TRPCOptionsProxy } from '@trpc/tanstack-react-query';
 import superjson from 'superjson';
 import { ConnectionTracker, trackWebSocketClient } from './connection-tracker.ts';
 import { FrameClock } from './frame-clock.ts';
@@ -26,7 +26,7 @@ export interface LiveClientOptions {
   readonly url?: string;
   /** Bearer token, read on every (re)connect and HTTP request; none means the anonymous identity. */
   readonly token?: () => string | null | undefined;
-  /** Bring your own react-query client; a new one with live-friendly defaults otherwise. */
+  /** Bring your own TanStack Query client; a new one with live-friendly defaults otherwise. */
   readonly queryClient?: QueryClient;
   /** Send queries and mutations as HTTP batches; the live subscription always uses the socket. */
   readonly http?: boolean;
@@ -41,10 +41,11 @@ export interface LiveClientOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-/** Everything a liveframe React app needs, made by {@link createLiveClient}. */
+/**
+ * The live machinery of one browser tab, made by {@link createLiveClient}. Framework adapters
+ * (`@liveframe/react`) add their query-option factories on top of it.
+ */
 export interface LiveClient<TRouter extends AnyTRPCRouter> extends AsyncDisposable {
-  /** `trpc.x.y.queryOptions(input)` / `mutationOptions()` factories for react-query. */
-  readonly trpc: TRPCOptionsProxy<TRouter>;
   /** The vanilla tRPC client (`client.orders.create.mutate(...)`). */
   readonly client: TRPCClient<TRouter>;
   readonly queryClient: QueryClient;
@@ -53,6 +54,8 @@ export interface LiveClient<TRouter extends AnyTRPCRouter> extends AsyncDisposab
   readonly clock: FrameClock;
   readonly log: InvalidationLog;
   readonly wsClient: TRPCWebSocketClient;
+  /** The link chain's client; adapters build their typed proxies on it. */
+  readonly untypedClient: TRPCUntypedClient<TRouter>;
   /** Closes the socket and stops the live subscription. */
   close(): Promise<void>;
 }
@@ -64,12 +67,14 @@ export function defaultRetryDelayMs(attempt: number): number {
 
 /**
  * Creates the one WebSocket, the tRPC client with read-your-writes, the live-query registry and
- * the connection tracker. Pass it to `<LiveProvider>`.
+ * the connection tracker, without any UI framework. React apps use `createLiveClient` of
+ * `@liveframe/react`, which adds `trpc` query options.
  *
  * @example
- * import type { AppRouter } from '@liveframe/server';
+ * import type { AppRouter } from 'my-server';
  * const live = createLiveClient<AppRouter>({ url: 'http://localhost:3000' });
- * root.render(<LiveProvider client={live}><App /></LiveProvider>);
+ * const unregister = live.registry.register({ queryKey, path: 'orders.list', input: { page: 1 } });
+ * await live.client.orders.create.mutate({ customerId: 1, items: [] });
  */
 export function createLiveClient<TRouter extends AnyTRPCRouter>(
   options: LiveClientOptions = {},
@@ -141,7 +146,6 @@ export function createLiveClient<TRouter extends AnyTRPCRouter>(
   const stopTracking = trackWebSocketClient(wsClient, connection, () => liveRegistry.connectionLost());
   liveRegistry.start();
   const client = createTRPCClientProxy(untyped);
-  const trpc = createTRPCOptionsProxy<TRouter>({ client: untyped, queryClient });
   const close = async () => {
     liveRegistry.close();
     stopTracking();
@@ -149,8 +153,8 @@ export function createLiveClient<TRouter extends AnyTRPCRouter>(
     await wsClient.close();
   };
   return {
-    trpc,
     client,
+    untypedClient: untyped,
     queryClient,
     registry: liveRegistry,
     connection,

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  formatFramePosition,
-  isAtOrPast,
-  laterPosition,
-  parseFramePosition,
-} from '../src/client/frame-position.ts';
+import { formatFramePosition, isAtOrPast, laterPosition, parseFramePosition } from '../src/frame-position.ts';
 
 describe('frame positions', () => {
   it('compares frames only within one generation', () => {

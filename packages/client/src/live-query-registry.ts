@@ -1,5 +1,5 @@
 import { registrationDigest } from '@liveframe/reactive';
-import { hashKey, type QueryClient, type QueryKey } from '@tanstack/react-query';
+import { hashKey, type QueryClient, type QueryKey } from '@tanstack/query-core';
 import type { FrameClock } from './frame-clock.ts';
 import { type FramePosition, formatFramePosition, isAtOrPast, parseFramePosition } from './frame-position.ts';
 import type { InvalidationLog } from './invalidation-log.ts';

@@ -6,7 +6,7 @@ import type {
   LiveRegistration,
   LiveUpdateInput,
   LiveUpdateResult,
-} from '../src/client/live-channel.ts';
+} from '../src/live-channel.ts';
 
 /**
  * An in-memory live server for registry tests: it records `live.update` calls, keeps the

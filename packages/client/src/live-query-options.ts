@@ -1,4 +1,4 @@
-import { type QueryFunction, type QueryKey, skipToken } from '@tanstack/react-query';
+import { type QueryFunction, type QueryKey, skipToken } from '@tanstack/query-core';
 import type { LiveQueryRegistry } from './live-query-registry.ts';
 
 /** What `trpc.x.y.queryOptions(input)` adds to react-query options: the procedure path. */

@@ -1,4 +1,4 @@
-import type { QueryClient, QueryKey } from '@tanstack/react-query';
+import type { QueryClient, QueryKey } from '@tanstack/query-core';
 
 /** Mutation callbacks for react-query's `useMutation`, made by {@link optimisticUpdate}. */
 export interface OptimisticHandlers<TVariables> {

@@ -2,8 +2,8 @@ import { createTRPCUntypedClient, TRPCClientError, type TRPCLink } from '@trpc/c
 import type { AnyTRPCRouter } from '@trpc/server';
 import { observable } from '@trpc/server/observable';
 import { describe, expect, it } from 'vitest';
-import { FrameClock } from '../src/client/frame-clock.ts';
-import { liveframeCodeOf, minFrameLink } from '../src/client/min-frame-link.ts';
+import { FrameClock } from '../src/frame-clock.ts';
+import { liveframeCodeOf, minFrameLink } from '../src/min-frame-link.ts';
 
 interface Sent {
   type: string;

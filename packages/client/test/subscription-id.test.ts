@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newSubscriptionId } from '../src/client/subscription-id.ts';
+import { newSubscriptionId } from '../src/subscription-id.ts';
 
 describe('newSubscriptionId', () => {
   it('makes ids the server accepts (8..128 chars of [A-Za-z0-9_-]) and never repeats', () => {

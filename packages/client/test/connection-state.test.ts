@@ -4,7 +4,7 @@ import {
   type ConnectionSnapshot,
   INITIAL_CONNECTION,
   nextConnectionState,
-} from '../src/client/connection-state.ts';
+} from '../src/connection-state.ts';
 
 function run(...events: ConnectionEvent['type'][]): ConnectionSnapshot {
   return events.reduce((s, type) => nextConnectionState(s, { type } as ConnectionEvent), INITIAL_CONNECTION);
