@@ -1,5 +1,5 @@
+import { type ServerProcess, startServerProcess } from '@liveframe/demo-server/testing';
 import { type SqldProcess, startSqld } from '@liveframe/native/testing';
-import { type ServerProcess, startServerProcess } from '@liveframe/server/testing';
 import { webDistDir } from './web-build.ts';
 
 /**

@@ -1,13 +1,6 @@
+import { type AppRouter, createDemoServer, seedDemoData } from '@liveframe/demo-server';
 import { sendRequestsPromptly } from '@liveframe/reactive';
-import {
-  type AppRouter,
-  createLiveframeServer,
-  type LiveEventData,
-  type LiveframeServer,
-  seedDemoData,
-  signToken,
-  tablePermissions,
-} from '@liveframe/server';
+import { type LiveEventData, type LiveframeServer, signToken, tablePermissions } from '@liveframe/server';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import superjson from 'superjson';
 import { WebSocket } from 'ws';
@@ -33,7 +26,7 @@ export const TENANTS = ['acme', 'globex'] as const;
 
 /** A server on a free port with two seeded tenants; anonymous access is off. */
 export async function startTenantServer(dbPath: string): Promise<LiveframeServer> {
-  const server = await createLiveframeServer({
+  const server = await createDemoServer({
     config: { port: 0, dbPath, authSecret: AUTH_SECRET, anonymous: false, seed: false, logLevel: 'silent' },
     permissions: tablePermissions(ROLES),
   });

@@ -1,4 +1,4 @@
-import { loadConfig, type ServerConfig } from './config.ts';
+import { loadConfig, type ServerConfig } from '@liveframe/server';
 
 /**
  * HMAC secret of the demo's bearer tokens in local development. Public (it is in the source), so

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { type LiveframeServer, ServerError } from '@liveframe/server';
 import { DEMO_DEV_SECRET, loadDemoConfig } from './demo-config.ts';
-import { createLiveframeServer, type LiveframeServer } from './http/liveframe-server.ts';
-import { ServerError } from './server-error.ts';
+import { createDemoServer } from './demo-server.ts';
 
 /**
  * CLI entry of the demo: `node --import tsx src/main.ts [--port 3000] [--db data/liveframe.db] [--primary URL] ...`
@@ -13,7 +13,7 @@ const config = loadDemoConfig(process.argv.slice(2), process.env);
 mkdirSync(dirname(config.dbPath), { recursive: true });
 let server: LiveframeServer;
 try {
-  server = await createLiveframeServer({ config });
+  server = await createDemoServer({ config });
 } catch (error) {
   // A refused configuration is the operator's to fix: the message says what to set, no stack.
   if (!(error instanceof ServerError) || error.code !== 'INSECURE_CONFIG') throw error;

@@ -1,8 +1,3 @@
-import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
-import superjson from 'superjson';
-import { describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
-import { z } from 'zod';
 import {
   createRouter,
   formatPositionId,
@@ -10,7 +5,12 @@ import {
   liveRouter,
   mutation,
   tablePermissions,
-} from '../src/index.ts';
+} from '@liveframe/server';
+import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
+import superjson from 'superjson';
+import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { z } from 'zod';
 import { startServer } from '../src/testing/index.ts';
 
 const TODOS_SQL = `CREATE TABLE IF NOT EXISTS todos (

@@ -1,6 +1,7 @@
+import { createCallerFactory, formatPositionId } from '@liveframe/server';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { appRouter, createCallerFactory, formatPositionId } from '../src/index.ts';
+import { appRouter } from '../src/index.ts';
 import { startServer } from '../src/testing/index.ts';
 
 const anonymous = { userId: 'anonymous', tenantId: 'demo', role: 'admin' };

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { jwtAuthenticator } from '@liveframe/server';
 import {
   type CryptoKey,
   exportJWK,
@@ -11,7 +12,6 @@ import {
   UnsecuredJWT,
 } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { jwtAuthenticator } from '../src/index.ts';
 import { startServer } from '../src/testing/index.ts';
 import { httpClient } from './support/live-client.ts';
 

@@ -1,7 +1,7 @@
+import { createRouter, liveQuery, liveRouter, tablePermissions } from '@liveframe/server';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createRouter, liveQuery, liveRouter, tablePermissions } from '../src/index.ts';
-import { type StartServerOptions, startServer } from '../src/testing/index.ts';
+import { type DemoTestServerOptions, startServer } from '../src/testing/index.ts';
 import { connectLiveClient, type LiveClient } from './support/live-client.ts';
 
 /**
@@ -34,7 +34,7 @@ const app = createRouter({
   }),
 });
 
-const options: StartServerOptions = {
+const options: DemoTestServerOptions = {
   router: app,
   schema: SCHEMA,
   permissions: tablePermissions({ admin: '*' }),

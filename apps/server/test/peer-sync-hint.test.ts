@@ -1,6 +1,6 @@
 import { startSqld } from '@liveframe/native/testing';
+import { SYNC_HINT_PATH, SYNC_HINT_SIGNATURE_HEADER } from '@liveframe/server';
 import { describe, expect, it } from 'vitest';
-import { SYNC_HINT_PATH, SYNC_HINT_SIGNATURE_HEADER } from '../src/cluster/peer-sync-hints.ts';
 import { startServer } from '../src/testing/index.ts';
 import { connectLiveClient, subscribeWithQueries } from './support/live-client.ts';
 

@@ -1,5 +1,5 @@
+import { signToken } from '@liveframe/server';
 import { describe, expect, it } from 'vitest';
-import { signToken } from '../src/index.ts';
 import { startServer } from '../src/testing/index.ts';
 import { connectLiveClient, httpClient } from './support/live-client.ts';
 

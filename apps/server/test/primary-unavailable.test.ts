@@ -1,9 +1,9 @@
 import { startSqld } from '@liveframe/native/testing';
+import { createRouter, liveQuery, liveRouter, mutation, tablePermissions } from '@liveframe/server';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createRouter, liveQuery, liveRouter, mutation, tablePermissions } from '../src/index.ts';
 import { startServer } from '../src/testing/index.ts';
 
 const SCHEMA = 'CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)';

@@ -1,6 +1,6 @@
 import { startSqld } from '@liveframe/native/testing';
+import { createRouter, liveRouter } from '@liveframe/server';
 import { describe, expect, it } from 'vitest';
-import { createRouter, liveRouter } from '../src/index.ts';
 import { startServer } from '../src/testing/index.ts';
 
 const SCHEMA = 'CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, body TEXT NOT NULL)';

@@ -1,7 +1,7 @@
 import { startSqld } from '@liveframe/native/testing';
+import { createRouter, formatPositionId, liveRouter, mutation, tablePermissions } from '@liveframe/server';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createRouter, formatPositionId, liveRouter, mutation, tablePermissions } from '../src/index.ts';
 import { startServer } from '../src/testing/index.ts';
 import { httpClient } from './support/live-client.ts';
 

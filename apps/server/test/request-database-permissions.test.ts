@@ -1,7 +1,3 @@
-import { createTRPCClient, httpLink } from '@trpc/client';
-import superjson from 'superjson';
-import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import {
   createRouter,
   formatPositionId,
@@ -10,7 +6,11 @@ import {
   liveRouter,
   mutation,
   tablePermissions,
-} from '../src/index.ts';
+} from '@liveframe/server';
+import { createTRPCClient, httpLink } from '@trpc/client';
+import superjson from 'superjson';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { startServer } from '../src/testing/index.ts';
 import { connectLiveClient, subscribeWithQueries } from './support/live-client.ts';
 

@@ -6,16 +6,10 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startSqld } from '@liveframe/native/testing';
+import { type Identity, jwtAuthenticator, ServerError, signToken } from '@liveframe/server';
 import { describe, expect, it } from 'vitest';
 import { DEMO_DEV_SECRET, loadDemoConfig } from '../src/demo-config.ts';
-import {
-  createLiveframeServer,
-  type Identity,
-  jwtAuthenticator,
-  type LiveframeServerOptions,
-  ServerError,
-  signToken,
-} from '../src/index.ts';
+import { createDemoServer, type DemoServerOptions } from '../src/index.ts';
 import { TEST_AUTH_SECRET } from '../src/testing/index.ts';
 import { httpClient } from './support/live-client.ts';
 
@@ -31,9 +25,9 @@ async function tempDir() {
   };
 }
 
-/** `createLiveframeServer` with the library's own defaults (not the test helper's opt-ins). */
-function serve(dbPath: string, options: LiveframeServerOptions = {}) {
-  return createLiveframeServer({
+/** `createDemoServer` (the library with the demo domain) with the library's own defaults (not the test helper's opt-ins). */
+function serve(dbPath: string, options: DemoServerOptions = {}) {
+  return createDemoServer({
     ...options,
     config: { port: 0, dbPath, logLevel: 'silent', ...options.config },
     // Explicit, so the outer NODE_ENV (vitest sets `test`) plays no part.

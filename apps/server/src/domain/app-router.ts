@@ -1,6 +1,4 @@
-import { liveRouter } from '../live/live-router.ts';
-import { formatPositionId } from '../live/position-id.ts';
-import { createRouter, procedure } from '../trpc/trpc-builder.ts';
+import { createRouter, formatPositionId, liveRouter, procedure } from '@liveframe/server';
 import { catalogRouter } from './catalog-router.ts';
 import { dashboardRouter } from './dashboard-router.ts';
 import { eventsRouter } from './events-router.ts';

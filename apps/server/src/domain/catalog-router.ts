@@ -1,5 +1,5 @@
+import { createRouter, liveQuery } from '@liveframe/server';
 import { z } from 'zod';
-import { createRouter, liveQuery } from '../trpc/trpc-builder.ts';
 
 /** Products and customers (the order form's pickers). Customers are personal data: admins only. */
 export const catalogRouter = createRouter({

@@ -1,5 +1,5 @@
+import { createRouter, liveQuery } from '@liveframe/server';
 import { z } from 'zod';
-import { createRouter, liveQuery } from '../trpc/trpc-builder.ts';
 
 /** KPIs and the revenue time series of the dashboard's header and chart. */
 export const dashboardRouter = createRouter({

@@ -1,4 +1,4 @@
-import type { Driver } from '../db/database-contract.ts';
+import type { Driver } from '@liveframe/server';
 
 const CATEGORIES = ['Hardware', 'Software', 'Services', 'Books'];
 const COUNTRIES = ['DE', 'FR', 'US', 'JP', 'BR', 'IN'];

@@ -1,5 +1,5 @@
+import type { Database } from '@liveframe/server';
 import type { Logger } from 'pino';
-import type { Database } from '../db/database-contract.ts';
 import { DEMO_SCHEMA } from './demo-schema.ts';
 import { seedDemoData } from './demo-seed.ts';
 

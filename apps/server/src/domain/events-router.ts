@@ -1,5 +1,5 @@
+import { createRouter, liveQuery } from '@liveframe/server';
 import { z } from 'zod';
-import { createRouter, liveQuery } from '../trpc/trpc-builder.ts';
 
 /** The recent-events feed. */
 export const eventsRouter = createRouter({

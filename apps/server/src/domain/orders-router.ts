@@ -1,7 +1,5 @@
+import { createRouter, formatPositionId, liveQuery, mutation, ServerError } from '@liveframe/server';
 import { z } from 'zod';
-import { formatPositionId } from '../live/position-id.ts';
-import { ServerError } from '../server-error.ts';
-import { createRouter, liveQuery, mutation } from '../trpc/trpc-builder.ts';
 
 export const ORDER_STATUSES = ['pending', 'paid', 'shipped', 'cancelled'] as const;
 

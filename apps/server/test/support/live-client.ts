@@ -1,8 +1,9 @@
 import { sendRequestsPromptly } from '@liveframe/reactive';
+import type { LiveEventData } from '@liveframe/server';
 import { createTRPCClient, createWSClient, httpLink, wsLink } from '@trpc/client';
 import superjson from 'superjson';
 import { WebSocket } from 'ws';
-import type { AppRouter, LiveEventData } from '../../src/index.ts';
+import type { AppRouter } from '../../src/index.ts';
 
 const arrivals = new WeakMap<object, number>();
 

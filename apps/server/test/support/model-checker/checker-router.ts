@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   createRouter,
   formatPositionId,
@@ -7,7 +6,8 @@ import {
   mutation,
   type TablePermissions,
   tablePermissions,
-} from '../../../src/index.ts';
+} from '@liveframe/server';
+import { z } from 'zod';
 import { ownerOf } from './checker-schema.ts';
 import { MUTATION_KINDS, type MutationKind, SENTINEL_MUTATION } from './mutation-kinds.ts';
 import { ALL_SHAPES, type QueryShape, type Row, runSync } from './query-shapes.ts';

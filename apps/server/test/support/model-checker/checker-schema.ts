@@ -1,4 +1,4 @@
-import type { Identity } from '../../../src/index.ts';
+import type { Identity } from '@liveframe/server';
 
 /**
  * The model checker's app schema: small id ranges (1..5) so a foreign key often equals an input

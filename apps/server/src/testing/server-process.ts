@@ -1,96 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { ServerConfigInput } from '../config.ts';
-import {
-  createLiveframeServer,
-  type LiveframeServer,
-  type LiveframeServerOptions,
-} from '../http/liveframe-server.ts';
-
-/**
- * The bearer-token secret of test servers unless `config.authSecret` says otherwise; sign test
- * tokens with it (`signToken(identity, TEST_AUTH_SECRET)`).
- */
-export const TEST_AUTH_SECRET = 'liveframe-test-secret';
-
-export interface StartServerOptions {
-  /** `replica` needs `primaryUrl`; defaults to `local`. */
-  readonly mode?: 'local' | 'replica';
-  readonly primaryUrl?: string;
-  /** Database file; a fresh temp file (removed on dispose) when omitted. */
-  readonly dbPath?: string;
-  /**
-   * Any other server option (port is always 0 unless given). Test servers opt in to anonymous
-   * access as the `admin` of `demo` and to {@link TEST_AUTH_SECRET}; override them here
-   * (`{ anonymous: false }`).
-   */
-  readonly config?: ServerConfigInput;
-  readonly authenticate?: LiveframeServerOptions['authenticate'];
-  readonly permissions?: LiveframeServerOptions['permissions'];
-  readonly router?: LiveframeServerOptions['router'];
-  readonly schema?: LiveframeServerOptions['schema'];
-  readonly prepareDatabase?: LiveframeServerOptions['prepareDatabase'];
-}
-
-async function resolvePaths(
-  options: StartServerOptions,
-): Promise<{ dbPath: string; cleanup: () => Promise<void> }> {
-  if (options.dbPath !== undefined) return { dbPath: options.dbPath, cleanup: async () => {} };
-  const dir = await mkdtemp(join(tmpdir(), 'liveframe-server-'));
-  return { dbPath: join(dir, 'app.db'), cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
-
-function configFor(options: StartServerOptions, dbPath: string): ServerConfigInput {
-  if ((options.mode ?? 'local') === 'replica' && options.primaryUrl === undefined) {
-    throw new Error('startServer: replica mode needs primaryUrl');
-  }
-  return {
-    port: 0,
-    logLevel: 'silent',
-    // The library's defaults are safe (no anonymous access, no secret); tests opt in explicitly.
-    anonymous: true,
-    anonymousRole: 'admin',
-    authSecret: TEST_AUTH_SECRET,
-    ...options.config,
-    dbPath,
-    ...(options.mode === 'replica' && options.primaryUrl !== undefined
-      ? { primaryUrl: options.primaryUrl }
-      : {}),
-  };
-}
-
-/**
- * An in-process server on port 0 for tests, disposable (house rule 7).
- *
- * @example
- * await using server = await startServer();
- * const client = createWSClient({ url: server.wsUrl, WebSocket });
- */
-export async function startServer(options: StartServerOptions = {}): Promise<LiveframeServer> {
-  const { dbPath, cleanup } = await resolvePaths(options);
-  try {
-    const server = await createLiveframeServer({
-      config: configFor(options, dbPath),
-      ...(options.authenticate === undefined ? {} : { authenticate: options.authenticate }),
-      ...(options.permissions === undefined ? {} : { permissions: options.permissions }),
-      ...(options.router === undefined ? {} : { router: options.router }),
-      ...(options.schema === undefined ? {} : { schema: options.schema }),
-      ...(options.prepareDatabase === undefined ? {} : { prepareDatabase: options.prepareDatabase }),
-    });
-    const close = async () => {
-      await server.close();
-      await cleanup();
-    };
-    return { ...server, close, [Symbol.asyncDispose]: close };
-  } catch (error) {
-    await cleanup();
-    throw error;
-  }
-}
+import type { ServerConfigInput } from '@liveframe/server';
+import { configFor, resolvePaths } from '@liveframe/server/testing';
+import type { DemoTestServerOptions } from './start-demo-server.ts';
 
 /** A server in its own process (for SIGKILL tests); `kill()` and `restart()` keep the same port and file. */
 export interface ServerProcess extends AsyncDisposable {
@@ -157,7 +71,7 @@ async function spawnMain(
  * await using server = await startServerProcess();
  * await server.kill('SIGKILL'); await server.restart();
  */
-export async function startServerProcess(options: StartServerOptions = {}): Promise<ServerProcess> {
+export async function startServerProcess(options: DemoTestServerOptions = {}): Promise<ServerProcess> {
   const { dbPath, cleanup } = await resolvePaths(options);
   const config = configFor(options, dbPath);
   let { child, port } = await spawnMain(config, 0);

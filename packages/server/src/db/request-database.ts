@@ -1,0 +1,161 @@
+import type { Identity } from '../auth/identity.ts';
+import type { TablePermissions } from '../auth/table-permissions.ts';
+import { ServerError } from '../server-error.ts';
+import type {
+  BatchResult,
+  BatchStatement,
+  BindParams,
+  FramePosition,
+  LiveDatabase,
+  ReadSet,
+  Row,
+  Transaction,
+  WriteResult,
+} from './database-contract.ts';
+
+/**
+ * The database as a procedure sees it (`ctx.db`): reads are synchronous local reads, writes are
+ * asynchronous and answer with their position. Every statement is checked against the caller's
+ * table permissions through its engine-derived read-set, and, while a live query's read-set is
+ * being derived, recorded into `capture` (so live queries need no annotations).
+ *
+ * @example const rows = ctx.db.all('SELECT * FROM orders WHERE tenant_id = ?', [ctx.identity.tenantId]);
+ */
+export interface RequestDatabase {
+  all<T extends Row = Row>(sql: string, params?: BindParams): T[];
+  get<T extends Row = Row>(sql: string, params?: BindParams): T | undefined;
+  run(sql: string, params?: BindParams): Promise<WriteResult>;
+  /**
+   * An interactive transaction, begun IMMEDIATE: procedures read then write, and a deferred
+   * transaction that read first fails with BUSY_SNAPSHOT when another server wrote meanwhile.
+   */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<{ value: T; position: FramePosition }>;
+  /** Statements as one atomic unit; in replica mode one request to the primary (the cheapest write). */
+  batch(statements: readonly BatchStatement[]): Promise<BatchResult>;
+}
+
+/** One statement a live query ran while its read-set was being derived. */
+export interface CapturedStatement {
+  readonly readSet: ReadSet;
+  readonly params: BindParams | undefined;
+}
+
+/** Tables per SQL text: they do not depend on parameters, so the permission check costs one EXPLAIN per text. */
+export class StatementTablesCache {
+  readonly #database: LiveDatabase;
+  readonly #cache = new Map<string, readonly string[]>();
+  readonly #limit: number;
+
+  constructor(database: LiveDatabase, limit = 2000) {
+    this.#database = database;
+    this.#limit = limit;
+  }
+
+  tables(sql: string, params?: BindParams): readonly string[] {
+    let tables = this.#cache.get(sql);
+    if (tables === undefined) {
+      tables = [...this.#database.readSet(sql, params).tables.keys()];
+      if (this.#cache.size >= this.#limit) this.#cache.clear();
+      this.#cache.set(sql, tables);
+    }
+    return tables;
+  }
+
+  /** Schema changes can change what a text reads (views): forget everything. */
+  clear(): void {
+    this.#cache.clear();
+  }
+}
+
+/**
+ * liveframe's own tables (the replicated change log and its bookkeeping): every write to a user
+ * table in replica mode also writes the log through its triggers, so the engine's read-set of an
+ * `INSERT INTO notes` names `_liveframe_changes`; a role allowed `notes` must not fail on that.
+ * Procedures are the app's code and have no reason to read these tables.
+ */
+function isFrameworkTable(table: string): boolean {
+  return table.startsWith('_liveframe_');
+}
+
+export function requestDatabase(options: {
+  database: LiveDatabase;
+  tables: StatementTablesCache;
+  identity: Identity;
+  permissions: TablePermissions;
+  capture?: CapturedStatement[];
+}): RequestDatabase {
+  const { database, tables, identity, permissions, capture } = options;
+  const driver = database.driver;
+  const guard = (sql: string, params?: BindParams) => {
+    for (const table of tables.tables(sql, params)) {
+      if (isFrameworkTable(table)) continue;
+      if (!permissions.canRead(identity, table)) {
+        throw new ServerError('FORBIDDEN_TABLE', `role ${identity.role} may not read table ${table}`);
+      }
+    }
+    capture?.push({ readSet: database.readSet(sql, params), params });
+  };
+  return {
+    all: (sql, params) => {
+      guard(sql, params);
+      return driver.all(sql, params);
+    },
+    get: (sql, params) => {
+      guard(sql, params);
+      return driver.get(sql, params);
+    },
+    // async: a refused statement is a rejected promise like any other write failure.
+    run: async (sql, params) => {
+      guard(sql, params);
+      return driver.run(sql, params);
+    },
+    batch: async (statements) => {
+      for (const { sql, params } of statements) guard(sql, params);
+      return driver.batch(statements);
+    },
+    transaction: (fn) =>
+      driver.transaction((tx) => fn(guardTransaction(tx, guard)), { behavior: 'immediate' }),
+  };
+}
+
+/**
+ * `tx` as a procedure may use it: every statement is checked (and captured) by `guard` before it
+ * runs, and a savepoint hands its callback a guarded handle too, at any depth. Without this a
+ * savepoint would be a way around the table permissions and the read-set capture.
+ */
+function guardTransaction(tx: Transaction, guard: (sql: string, params?: BindParams) => void): Transaction {
+  return {
+    run: async (sql, params) => {
+      guard(sql, params);
+      return tx.run(sql, params);
+    },
+    all: async (sql, params) => {
+      guard(sql, params);
+      return tx.all(sql, params);
+    },
+    get: async (sql, params) => {
+      guard(sql, params);
+      return tx.get(sql, params);
+    },
+    savepoint: (inner) => tx.savepoint((child) => inner(guardTransaction(child, guard))),
+  };
+}
+
+/**
+ * Unites the read-sets of every statement a procedure ran (`all` wins over rowids).
+ *
+ * @example mergeReadSets([a, b]).tables.get('orders')
+ */
+export function mergeReadSets(readSets: readonly ReadSet[]): ReadSet {
+  const tables = new Map<string, { kind: 'all' } | { kind: 'rowids'; rowids: Set<number> }>();
+  for (const readSet of readSets) {
+    for (const [raw, filter] of readSet.tables) {
+      const table = raw.toLowerCase();
+      const previous = tables.get(table);
+      if (filter.kind === 'all' || previous?.kind === 'all') tables.set(table, { kind: 'all' });
+      else if (previous === undefined) tables.set(table, { kind: 'rowids', rowids: new Set(filter.rowids) });
+      else for (const rowid of filter.rowids) previous.rowids.add(rowid);
+    }
+  }
+  return { tables };
+}

@@ -1,0 +1,29 @@
+import type { SubscriptionEvent } from '@liveframe/reactive';
+
+/**
+ * Events of one live subscription, before serialization: reactive's `SubscriptionEvent`.
+ * Positions never go backwards within one subscription.
+ */
+export type HubEvent = SubscriptionEvent;
+
+/**
+ * What the client receives as the data of each `tracked(position, data)` event of `live.events`
+ * (PROTOCOL.md). Positions are `formatPosition` strings.
+ */
+export type LiveEventData =
+  | {
+      readonly type: 'live';
+      readonly position: string;
+      readonly subscriptionId: string;
+      /** How many live queries this server holds for the subscription. */
+      readonly registered: number;
+      /** `registrationDigest` of their keys: skip re-registering only when it equals the client's. */
+      readonly digest: string;
+    }
+  | {
+      readonly type: 'invalidate';
+      readonly position: string;
+      readonly queries: string[];
+      readonly tables: string[];
+    }
+  | { readonly type: 'refetch-all'; readonly position: string; readonly reason: string };

@@ -1,0 +1,304 @@
+import type { FramePosition, LiveQueryHub, PublishResult } from '@liveframe/reactive';
+import { registrationDigest, tryParsePosition } from '@liveframe/reactive';
+import type { Identity } from '../auth/identity.ts';
+import type { ReadSet } from '../db/database-contract.ts';
+import { ServerError } from '../server-error.ts';
+import { type DeriveReadSet, LiveQueryGroups, type QueryGroup } from './live-query-groups.ts';
+
+export type { DerivedReadSet } from './live-query-groups.ts';
+
+/** One query a client registered: the key it names it by, and what it runs. */
+export interface LiveQueryRef {
+  readonly key: string;
+  readonly path: string;
+  readonly input?: unknown;
+  readonly since?: string | null | undefined;
+}
+
+/** What a (re)subscription's `live` ack tells the client about the registrations held for it. */
+export interface HeldRegistrations {
+  readonly count: number;
+  /** `registrationDigest` of the held keys: the client skips re-registering only when it is equal. */
+  readonly digest: string;
+}
+
+interface Registration {
+  readonly path: string;
+  readonly input: unknown;
+  readonly group: QueryGroup;
+}
+
+interface Session {
+  readonly id: string;
+  readonly owner: Identity;
+  readonly queries: Map<string, Registration>;
+  streams: number;
+  expiry: NodeJS.Timeout | undefined;
+}
+
+export interface LiveSessionsOptions {
+  readonly hub: LiveQueryHub;
+  readonly derive: DeriveReadSet;
+  readonly isLiveQuery: (path: string) => boolean;
+  readonly maxQueriesPerSubscription: number;
+  readonly sessionGraceMs: number;
+  readonly onError: (error: unknown) => void;
+}
+
+/**
+ * The registrations of every live subscription on this server, keyed by the client's
+ * `subscriptionId`. A session is created by the `live.events` stream (`attach`); `live.update`
+ * adds and removes its queries. A session outlives its socket for `sessionGraceMs`; a new stream
+ * re-registers its queries in the hub, resuming from the client's `lastEventId`, so a quick
+ * reconnect needs no re-registration (the ack's count and digest say what is held).
+ *
+ * Read-sets belong to query groups (live-query-groups.ts), shared by every registration of the
+ * same (identity, path, input), whether its session is attached or not, and kept exact by running
+ * the group again after every change that hits it.
+ */
+export class LiveSessions {
+  readonly #options: LiveSessionsOptions;
+  readonly #sessions = new Map<string, Session>();
+  readonly #groups: LiveQueryGroups;
+
+  constructor(options: LiveSessionsOptions) {
+    this.#options = options;
+    this.#groups = new LiveQueryGroups({
+      hub: options.hub,
+      derive: options.derive,
+      onError: options.onError,
+      onReadSet: (group, readSet, since) => this.#reregister(group, readSet, since),
+    });
+  }
+
+  /** Sessions held (attached or within their grace period). */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Distinct live queries held (one read-set each). */
+  get groups(): number {
+    return this.#groups.size;
+  }
+
+  /** Whether a hub subscriber id is one of the groups' own registrations, not a client's. */
+  isGroupId(subscriberId: string): boolean {
+    return this.#groups.isGroupId(subscriberId);
+  }
+
+  /**
+   * A live subscription stream is about to start for this id (creates the session or checks its
+   * owner) and re-registers the session's queries in the hub, with `after` (the client's
+   * lastEventId) as `since`: what they missed while no stream was open is told on subscribe.
+   * Throws `UNKNOWN_SUBSCRIPTION` when the id belongs to another identity.
+   */
+  attach(subscriptionId: string, identity: Identity, after: string | undefined): HeldRegistrations {
+    const session = this.#sessions.get(subscriptionId) ?? this.#create(subscriptionId, identity);
+    this.#checkOwner(session, identity);
+    session.streams++;
+    if (session.expiry !== undefined) clearTimeout(session.expiry);
+    session.expiry = undefined;
+    const since = after === undefined ? undefined : (tryParsePosition(after) ?? undefined);
+    for (const [key, registration] of session.queries) {
+      const readSet = registration.group.readSet;
+      if (readSet === undefined) continue; // registered once its first execution finishes
+      this.#options.hub.registerQuery({ subscriberId: subscriptionId, key, readSet, since });
+    }
+    return held(session);
+  }
+
+  /** The stream ended; the registrations stay for the grace period. */
+  detach(subscriptionId: string): void {
+    const session = this.#sessions.get(subscriptionId);
+    if (session === undefined) return;
+    session.streams = Math.max(0, session.streams - 1);
+    if (session.streams > 0) return;
+    this.#expireLater(session);
+  }
+
+  /**
+   * Applies a `live.update`; returns the keys whose data may have missed a change (PROTOCOL.md
+   * `stale`). All-or-nothing: invalid input or a query that fails to run registers nothing.
+   * Throws `UNKNOWN_SUBSCRIPTION` unless a `live.events` stream of this identity created the
+   * session (and it has not expired), `INVALID_POSITION` for a `since` that is not a position.
+   */
+  async update(
+    subscriptionId: string,
+    identity: Identity,
+    change: {
+      add?: readonly LiveQueryRef[] | undefined;
+      remove?: readonly string[] | undefined;
+      replace?: boolean | undefined;
+    },
+  ): Promise<{ stale: string[]; position: FramePosition }> {
+    this.#existing(subscriptionId, identity);
+    const add = change.add ?? [];
+    const sinces = add.map((query) => parseSince(query.since));
+    for (const query of add) {
+      if (!this.#options.isLiveQuery(query.path)) {
+        throw new ServerError('UNKNOWN_PROCEDURE', `${query.path.slice(0, 200)} is not a live query`);
+      }
+    }
+    const before = this.#existing(subscriptionId, identity);
+    const keep = new Set(add.map((q) => q.key));
+    const finalKeys = new Set(change.replace ? [] : before.queries.keys());
+    for (const key of change.replace ? [] : (change.remove ?? [])) finalKeys.delete(key);
+    for (const key of keep) finalKeys.add(key);
+    if (finalKeys.size > this.#options.maxQueriesPerSubscription) {
+      throw new ServerError(
+        'TOO_MANY_QUERIES',
+        `at most ${this.#options.maxQueriesPerSubscription} live queries`,
+      );
+    }
+
+    const groups = add.map((query) => this.#groups.acquire(identity, query.path, query.input));
+    let readSets: ReadSet[];
+    try {
+      readSets = await Promise.all(groups.map((group) => group.ready));
+    } catch (error) {
+      for (const group of groups) this.#groups.release(group);
+      throw error;
+    }
+    // The session may have expired or changed hands while the queries ran.
+    let session: Session;
+    try {
+      session = this.#existing(subscriptionId, identity);
+    } catch (error) {
+      for (const group of groups) this.#groups.release(group);
+      throw error;
+    }
+
+    const hub = this.#options.hub;
+    const removed = change.replace
+      ? [...session.queries.keys()].filter((key) => !keep.has(key))
+      : (change.remove ?? []).filter((key) => !keep.has(key));
+    for (const key of removed) this.#remove(session, key);
+    const stale: string[] = [];
+    for (const [index, query] of add.entries()) {
+      const group = groups[index]!;
+      const readSet = group.readSet ?? readSets[index]!;
+      // Join the new group before leaving the old one: a re-sent key keeps its group alive.
+      this.#groups.use(group, userOf(session.id, query.key));
+      const previous = session.queries.get(query.key);
+      session.queries.set(query.key, { path: query.path, input: query.input, group });
+      if (previous !== undefined && previous.group !== group) {
+        this.#groups.leave(previous.group, userOf(session.id, query.key));
+      }
+      // Registered without `since`: staleness is answered in `stale`, not as an extra event.
+      hub.registerQuery({ subscriberId: subscriptionId, key: query.key, readSet });
+      const since = sinces[index]!;
+      if (since === null || hub.changedSince(since, readSet)) stale.push(query.key);
+    }
+    return { stale, position: hub.position };
+  }
+
+  /** Called with every publish result: the groups it hit run again (live-query-groups.ts). */
+  afterPublish(result: PublishResult): void {
+    this.#groups.afterPublish(result);
+  }
+
+  /** Schema changed in a way the hub could not attribute: every read-set is derived again. */
+  rederiveAll(): void {
+    this.#groups.rederiveAll();
+  }
+
+  close(): void {
+    for (const session of this.#sessions.values())
+      if (session.expiry !== undefined) clearTimeout(session.expiry);
+    this.#sessions.clear();
+    this.#groups.close();
+  }
+
+  /** A group has a new read-set: its users whose stream is open get it, `since` its execution began. */
+  #reregister(group: QueryGroup, readSet: ReadSet, since: FramePosition): void {
+    for (const user of group.users) {
+      const [subscriptionId, key] = user.split('\0') as [string, string];
+      const session = this.#sessions.get(subscriptionId);
+      if (session === undefined || session.queries.get(key)?.group !== group) continue;
+      // A detached session's queries are registered again, with the client's position, on attach.
+      if (session.streams === 0) continue;
+      this.#options.hub.registerQuery({ subscriberId: subscriptionId, key, readSet, since });
+    }
+  }
+
+  #create(subscriptionId: string, identity: Identity): Session {
+    const session: Session = {
+      id: subscriptionId,
+      owner: identity,
+      queries: new Map(),
+      streams: 0,
+      expiry: undefined,
+    };
+    this.#sessions.set(subscriptionId, session);
+    return session;
+  }
+
+  #existing(subscriptionId: string, identity: Identity): Session {
+    const session = this.#sessions.get(subscriptionId);
+    if (session === undefined) {
+      throw new ServerError(
+        'UNKNOWN_SUBSCRIPTION',
+        'no live.events subscription with this id on this server (subscribe first, or again after a reconnect)',
+      );
+    }
+    this.#checkOwner(session, identity);
+    return session;
+  }
+
+  #checkOwner(session: Session, identity: Identity): void {
+    const owner = session.owner;
+    if (
+      owner.userId !== identity.userId ||
+      owner.tenantId !== identity.tenantId ||
+      owner.role !== identity.role
+    ) {
+      // Never let one identity read or steer another's subscription; the same answer as an unknown id.
+      throw new ServerError(
+        'UNKNOWN_SUBSCRIPTION',
+        'no live.events subscription with this id on this server (subscribe first, or again after a reconnect)',
+      );
+    }
+  }
+
+  #remove(session: Session, key: string): void {
+    const registration = session.queries.get(key);
+    if (registration === undefined) return;
+    session.queries.delete(key);
+    this.#options.hub.unregisterQuery(session.id, key);
+    this.#groups.leave(registration.group, userOf(session.id, key));
+  }
+
+  #expireLater(session: Session): void {
+    if (session.expiry !== undefined) clearTimeout(session.expiry);
+    session.expiry = setTimeout(() => this.#drop(session), this.#options.sessionGraceMs);
+    session.expiry.unref();
+  }
+
+  #drop(session: Session): void {
+    if (session.streams > 0 || this.#sessions.get(session.id) !== session) return;
+    for (const key of [...session.queries.keys()]) this.#remove(session, key);
+    this.#options.hub.releaseSubscriber(session.id);
+    this.#sessions.delete(session.id);
+  }
+}
+
+function userOf(subscriptionId: string, key: string): string {
+  return `${subscriptionId}\0${key}`;
+}
+
+function held(session: Session): HeldRegistrations {
+  return { count: session.queries.size, digest: registrationDigest(session.queries.keys()) };
+}
+
+/** `since` of a registration: null when absent (always stale); a garbage value is the client's bug. */
+function parseSince(since: string | null | undefined): FramePosition | null {
+  if (since === undefined || since === null) return null;
+  const position = tryParsePosition(since);
+  if (position === null) {
+    throw new ServerError(
+      'INVALID_POSITION',
+      `since ${JSON.stringify(since.slice(0, 100))} is not a position`,
+    );
+  }
+  return position;
+}
