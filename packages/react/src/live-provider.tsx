@@ -1,9 +1,9 @@
 import { QueryClientProvider } from '@tanstack/react-query';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { createContext, type ReactNode, useContext } from 'react';
-import type { LiveClient } from './create-live-client.ts';
+import type { ReactLiveClient } from './create-live-client.ts';
 
-const LiveClientContext = createContext<LiveClient<AnyTRPCRouter> | null>(null);
+const LiveClientContext = createContext<ReactLiveClient<AnyTRPCRouter> | null>(null);
 
 /**
  * Makes a live client (and its react-query client) available to the hooks below it.
@@ -13,11 +13,11 @@ const LiveClientContext = createContext<LiveClient<AnyTRPCRouter> | null>(null);
  * createRoot(el).render(<LiveProvider client={live}><Dashboard /></LiveProvider>);
  */
 export function LiveProvider<TRouter extends AnyTRPCRouter>(props: {
-  client: LiveClient<TRouter>;
+  client: ReactLiveClient<TRouter>;
   children: ReactNode;
 }): ReactNode {
   return (
-    <LiveClientContext.Provider value={props.client as unknown as LiveClient<AnyTRPCRouter>}>
+    <LiveClientContext.Provider value={props.client as unknown as ReactLiveClient<AnyTRPCRouter>}>
       <QueryClientProvider client={props.client.queryClient}>{props.children}</QueryClientProvider>
     </LiveClientContext.Provider>
   );
@@ -29,8 +29,8 @@ export function LiveProvider<TRouter extends AnyTRPCRouter>(props: {
  *
  * @example const { trpc } = useLiveClient<AppRouter>();
  */
-export function useLiveClient<TRouter extends AnyTRPCRouter>(): LiveClient<TRouter> {
+export function useLiveClient<TRouter extends AnyTRPCRouter>(): ReactLiveClient<TRouter> {
   const client = useContext(LiveClientContext);
   if (client === null) throw new Error('useLiveClient: wrap your app in <LiveProvider client={...}>');
-  return client as unknown as LiveClient<TRouter>;
+  return client as unknown as ReactLiveClient<TRouter>;
 }

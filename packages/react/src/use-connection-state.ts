@@ -1,6 +1,6 @@
+import type { ConnectionState } from '@liveframe/client';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { useSyncExternalStore } from 'react';
-import type { ConnectionState } from './connection-state.ts';
 import { useLiveClient } from './live-provider.tsx';
 
 /**
