@@ -1,6 +1,7 @@
 import { defineProject } from 'vitest/config';
 
-// Client-library logic is tested in node; React behaviour runs in a real browser (see e2e).
+// The dashboard's own logic runs in node; the live client is tested in packages/client and
+// packages/react, and the dashboard's React behaviour in a real browser (see e2e).
 export default defineProject({
   test: {
     name: '@liveframe/web',

@@ -1,4 +1,4 @@
-import type { AppRouter } from '@liveframe/server';
+import type { AppRouter } from '@liveframe/demo-server';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 
 /** Outputs of the demo server's procedures, for component props. */

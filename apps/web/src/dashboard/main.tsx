@@ -1,8 +1,8 @@
-import type { AppRouter } from '@liveframe/server';
+import type { AppRouter } from '@liveframe/demo-server';
+import { createLiveClient, LiveProvider } from '@liveframe/react';
 import { notifyManager } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { createLiveClient, LiveProvider } from '../client/index.ts';
 import { App } from './app.tsx';
 import './styles.css';
 

@@ -1,6 +1,6 @@
-import type { AppRouter } from '@liveframe/server';
+import type { AppRouter } from '@liveframe/demo-server';
+import { useLiveClient } from '@liveframe/react';
 import type { TRPCOptionsProxy } from '@trpc/tanstack-react-query';
-import { useLiveClient } from '../client/index.ts';
 
 /** The dashboard's typed query/mutation option factories. */
 export function useTRPC(): TRPCOptionsProxy<AppRouter> {

@@ -1,5 +1,5 @@
+import { type ConnectionState, useConnectionState } from '@liveframe/react';
 import type { ReactNode } from 'react';
-import { type ConnectionState, useConnectionState } from '../../client/index.ts';
 
 const LABELS: Record<ConnectionState, string> = {
   connecting: 'Connecting',

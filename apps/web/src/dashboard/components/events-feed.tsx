@@ -1,5 +1,5 @@
+import { useLiveQuery } from '@liveframe/react';
 import type { ReactNode } from 'react';
-import { useLiveQuery } from '../../client/index.ts';
 import { formatAgo } from '../format.ts';
 import { useNow } from '../use-now.ts';
 import { useTRPC } from '../use-trpc.ts';

@@ -1,5 +1,5 @@
+import { useSuspenseLiveQuery } from '@liveframe/react';
 import type { ReactNode } from 'react';
-import { useSuspenseLiveQuery } from '../../client/index.ts';
 import { formatCents, formatInteger } from '../format.ts';
 import { useTRPC } from '../use-trpc.ts';
 

@@ -1,10 +1,5 @@
+import { type InvalidationRecord, useInvalidationLog, useLiveClient, useLiveStatus } from '@liveframe/react';
 import type { ReactNode } from 'react';
-import {
-  type InvalidationRecord,
-  useInvalidationLog,
-  useLiveClient,
-  useLiveStatus,
-} from '../../client/index.ts';
 import { formatAgo } from '../format.ts';
 import { useNow } from '../use-now.ts';
 import { ConnectionBadge } from './connection-badge.tsx';

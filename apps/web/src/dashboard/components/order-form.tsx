@@ -1,6 +1,6 @@
+import { optimisticUpdate, useLiveQuery } from '@liveframe/react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useState } from 'react';
-import { optimisticUpdate, useLiveQuery } from '../../client/index.ts';
 import type { Customer, Inputs, OrderStatus, OrdersPage, Product } from '../api-types.ts';
 import { formatCents } from '../format.ts';
 import { STATUSES } from '../order-statuses.ts';

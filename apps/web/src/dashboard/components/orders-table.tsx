@@ -1,6 +1,6 @@
+import { useLiveQuery } from '@liveframe/react';
 import { keepPreviousData } from '@tanstack/react-query';
 import { type ReactNode, useDeferredValue, useState } from 'react';
-import { useLiveQuery } from '../../client/index.ts';
 import type { OrderStatus, OrdersFilter } from '../api-types.ts';
 import { formatCents, formatInteger, formatTime } from '../format.ts';
 import { STATUSES } from '../order-statuses.ts';

@@ -1,5 +1,5 @@
+import { useLiveQuery } from '@liveframe/react';
 import { type ReactNode, useDeferredValue } from 'react';
-import { useLiveQuery } from '../../client/index.ts';
 import type { RevenuePoint } from '../api-types.ts';
 import { useTRPC } from '../use-trpc.ts';
 import { RevenuePlot, type RevenuePlotPoint } from './revenue-plot.tsx';

@@ -1,2 +1,0 @@
-/** `@liveframe/web`: the React client library (the dashboard app is not exported). */
-export * from './client/index.ts';
