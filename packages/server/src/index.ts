@@ -3,7 +3,7 @@
  * embedded libSQL replica (or a local file), read-your-writes by replication frames, auth,
  * metrics. PROTOCOL.md describes the wire protocol.
  */
-export type { Authenticator, Identity } from './auth/identity.ts';
+export { type Authenticator, type Identity, identityKey } from './auth/identity.ts';
 export {
   type JwtAuthenticatorOptions,
   type JwtKeySource,
@@ -23,6 +23,7 @@ export {
   mergeReadSets,
   type RequestDatabase,
 } from './db/request-database.ts';
+export { createLiveframe, type Liveframe, type LiveframeOptions } from './http/create-liveframe.ts';
 export {
   createLiveframeServer,
   type LiveframeServer,
@@ -44,6 +45,7 @@ export { ServerError, type ServerErrorCode } from './server-error.ts';
 export type { LiveframeContext } from './trpc/context.ts';
 export { formatLiveframeError, type LiveframeErrorData, toTRPCError } from './trpc/error-formatter.ts';
 export { type FrameEnvelope, unwrapFrameEnvelope } from './trpc/frame-envelope.ts';
+export { createLiveframeMiddleware } from './trpc/liveframe-middleware.ts';
 export {
   createCallerFactory,
   createRouter,

@@ -1,4 +1,3 @@
-import type { Identity } from '../auth/identity.ts';
 import type { TablePermissions } from '../auth/table-permissions.ts';
 import { ServerError } from '../server-error.ts';
 import type {
@@ -80,8 +79,8 @@ function isFrameworkTable(table: string): boolean {
 export function requestDatabase(options: {
   database: LiveDatabase;
   tables: StatementTablesCache;
-  identity: Identity;
-  permissions: TablePermissions;
+  identity: object;
+  permissions: TablePermissions<object>;
   capture?: CapturedStatement[];
 }): RequestDatabase {
   const { database, tables, identity, permissions, capture } = options;
@@ -90,7 +89,7 @@ export function requestDatabase(options: {
     for (const table of tables.tables(sql, params)) {
       if (isFrameworkTable(table)) continue;
       if (!permissions.canRead(identity, table)) {
-        throw new ServerError('FORBIDDEN_TABLE', `role ${identity.role} may not read table ${table}`);
+        throw new ServerError('FORBIDDEN_TABLE', `this identity may not use table ${table}`);
       }
     }
     capture?.push({ readSet: database.readSet(sql, params), params });

@@ -1,76 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AnyRouter } from '@trpc/server';
-import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { applyWSSHandler } from '@trpc/server/adapters/ws';
-import pino, { type Logger } from 'pino';
-import { WebSocketServer } from 'ws';
-import { assertAuthConfig, defaultAuthenticator } from '../auth/auth-config.ts';
-import type { Authenticator } from '../auth/identity.ts';
-import type { TablePermissions } from '../auth/table-permissions.ts';
-import { ChangeLogCompaction } from '../cluster/change-log-compaction.ts';
-import { PeerSyncHints, SYNC_HINT_PATH } from '../cluster/peer-sync-hints.ts';
-import { type ServerConfig, type ServerConfigInput, serverConfigSchema } from '../config.ts';
-import type { Database, LiveDatabase } from '../db/database-contract.ts';
-import { openLiveDatabase } from '../db/open-database.ts';
-import {
-  type CapturedStatement,
-  mergeReadSets,
-  requestDatabase,
-  StatementTablesCache,
-} from '../db/request-database.ts';
-import { EventEncodingCache } from '../live/live-delivery.ts';
-import { createLiveHub, pumpChanges } from '../live/live-hub.ts';
+import type { Identity } from '../auth/identity.ts';
+import type { ServerConfig } from '../config.ts';
 import type { LiveframeServices } from '../live/live-services.ts';
-import { LiveSessions } from '../live/live-sessions.ts';
-import { StaleReadRecovery } from '../live/stale-read-recovery.ts';
-import { SubscriptionRequests } from '../live/subscription-requests.ts';
-import { createLiveframeContext } from '../trpc/context.ts';
-import { createCallerFactory } from '../trpc/trpc-builder.ts';
-import { renderMetrics } from './metrics-endpoint.ts';
-import { ServerMetrics } from './server-metrics.ts';
+import { createLiveframe, type LiveframeOptions } from './create-liveframe.ts';
 import { defaultStaticDir, staticFiles } from './static-files.ts';
 
-export interface LiveframeServerOptions {
-  readonly config?: ServerConfigInput;
-  /**
-   * The app's tRPC router, built with `createRouter` from this package; it must mount
-   * `liveRouter` at `live` (the live protocol).
-   *
-   * @example createLiveframeServer({ router: createRouter({ live: liveRouter, todos: todosRouter }), schema: TODOS_SQL })
-   */
-  readonly router: AnyRouter;
-  /**
-   * Idempotent schema SQL (`CREATE TABLE IF NOT EXISTS ...`) run at start, through the primary in
-   * replica mode, followed by `installChangeLog` there. Ignored when `prepareDatabase` is given.
-   */
-  readonly schema?: string;
-  /**
-   * Full control of start-up migrations/seeding (replaces `schema`); in replica mode call
-   * `db.installChangeLog()` after migrating.
-   */
-  readonly prepareDatabase?: (
-    db: Database,
-    context: { readonly config: ServerConfig; readonly logger: Logger },
-  ) => Promise<void>;
-  /**
-   * Replaces the signed-token authenticator (then `authSecret`, `anonymous*` are not used), e.g.
-   * `jwtAuthenticator({ jwksUrl, issuer, audience })`.
-   */
-  readonly authenticate?: Authenticator;
-  /**
-   * Which tables each identity's statements may touch (`tablePermissions({ admin: '*', analyst:
-   * ['orders'] })`). Default: every table for every authenticated identity (row-level rules are
-   * the procedures' SQL either way).
-   */
-  readonly permissions?: TablePermissions;
-  readonly logger?: Logger;
-  /**
-   * Environment read at start (`NODE_ENV=production` requires an auth secret); default
-   * `process.env`.
-   */
-  readonly env?: NodeJS.ProcessEnv;
-}
+/** {@link LiveframeOptions}; the server listens on `config.host`/`config.port` and serves `config.staticDir`. */
+export type LiveframeServerOptions<TIdentity extends object = Identity> = LiveframeOptions<TIdentity>;
 
 /** A running server; dispose it (or `close()`) to drain clients and stop. */
 export interface LiveframeServer extends AsyncDisposable {
@@ -83,301 +20,68 @@ export interface LiveframeServer extends AsyncDisposable {
 }
 
 /**
- * Bugs are errors; a database that is unavailable for now (primary unreachable, busy) or a
- * draining server is a warning, with the cause the client does not see (the primary's address,
- * the db message).
- */
-function logProcedureError(
-  logger: Logger,
-  error: { code: string; cause?: unknown },
-  path: string | undefined,
-) {
-  if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error, path }, 'procedure failed');
-  else if (error.code === 'SERVICE_UNAVAILABLE')
-    logger.warn({ err: error.cause ?? error, path }, 'procedure failed: unavailable for now');
-}
-
-const EVERY_TABLE: TablePermissions = { canRead: () => true };
-
-/** `schema` option: idempotent SQL, then the replicated change log in replica mode. */
-async function prepareSchema(db: Database, schema: string | undefined): Promise<void> {
-  if (schema !== undefined) await db.exec(schema);
-  if (db.mode === 'replica') await db.installChangeLog();
-}
-
-type AppCaller = ReturnType<ReturnType<typeof createCallerFactory>>;
-
-async function callByPath(caller: AppCaller, path: string, input: unknown): Promise<unknown> {
-  let target: unknown = caller;
-  for (const segment of path.split('.')) {
-    target = (target as Record<string, unknown>)[segment];
-  }
-  if (typeof target !== 'function') throw new Error(`no procedure ${path}`);
-  return (target as (input: unknown) => Promise<unknown>)(input);
-}
-
-/**
- * Starts the liveframe server: opens the database (local file, or an embedded replica of
- * `primaryUrl`), migrates and seeds the demo domain, wires the change stream into the live hub,
- * and serves tRPC over HTTP and WebSocket plus `/health` and `/metrics` on one port.
+ * liveframe on an HTTP server of its own: {@link createLiveframe}'s handlers plus static files
+ * (a built dashboard, `config.staticDir`) on one port. Apps with a server of their own mount the
+ * handlers instead.
  *
- * Secure by default: no anonymous access unless `anonymous` is on; without `authSecret` (and
+ * Safe by default: no anonymous access and no built-in secret; without an auth secret (and
  * without a custom `authenticate`) replica mode and `NODE_ENV=production` refuse to start with a
  * `ServerError` `INSECURE_CONFIG`, and local mode rejects every token.
  *
  * @example
- * await using server = await createLiveframeServer({ config: { port: 0, dbPath: file, authSecret } });
+ * await using server = await createLiveframeServer({ router, schema, config: { port: 0, dbPath: file, authSecret } });
  * console.log(server.url);
  */
-export async function createLiveframeServer(options: LiveframeServerOptions): Promise<LiveframeServer> {
-  const config = serverConfigSchema.parse(options.config ?? {});
-  // Before anything is opened: a refused start leaves nothing behind.
-  assertAuthConfig(config, {
-    customAuthenticator: options.authenticate !== undefined,
-    env: options.env ?? process.env,
-  });
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { app: 'liveframe-server' } });
-  const database: LiveDatabase & AsyncDisposable =
-    config.primaryUrl === undefined
-      ? await openLiveDatabase({ mode: 'local', path: config.dbPath })
-      : await openLiveDatabase({
-          mode: 'replica',
-          path: config.dbPath,
-          syncUrl: config.primaryUrl,
-          syncIntervalMs: config.syncIntervalMs,
-          ...(config.primaryAuthToken === undefined ? {} : { authToken: config.primaryAuthToken }),
-        });
-  const driver = database.driver;
-  const router = options.router;
-  if (!Object.hasOwn(router._def.procedures, 'live.events')) {
-    await database[Symbol.asyncDispose]();
-    throw new Error('createLiveframeServer: the router must mount liveRouter at `live`');
-  }
-  const prepare = options.prepareDatabase ?? ((db: Database) => prepareSchema(db, options.schema));
-  try {
-    // Local mode: the writer is ours; replica mode: durability is the primary's business.
-    if (driver.mode === 'local')
-      await driver.exec(`PRAGMA synchronous = ${config.synchronous.toUpperCase()}`);
-    await prepare(driver, { config, logger });
-  } catch (error) {
-    await database[Symbol.asyncDispose]();
-    throw error;
-  }
-
-  const authenticate = options.authenticate ?? defaultAuthenticator(config, logger);
-  const permissions = options.permissions ?? EVERY_TABLE;
-  const tables = new StatementTablesCache(database);
-  const hub = createLiveHub(driver, {
-    historySize: config.historySize,
-    bufferSize: config.subscriptionBufferSize,
-  });
-  const metrics = new ServerMetrics();
-  const peerHints = new PeerSyncHints({
-    db: driver,
-    peers: config.peers,
-    secret: config.peerSecret ?? config.authSecret,
-    waitTimeoutMs: config.minFrameTimeoutMs,
-    logger,
-  });
-  const createCaller = createCallerFactory(router);
-  const procedures = router._def.procedures as unknown as Record<
-    string,
-    { _def: { type: string; meta?: { live?: boolean } } }
-  >;
-  const isLiveQuery = (path: string) => {
-    const def = Object.hasOwn(procedures, path) ? procedures[path]?._def : undefined;
-    return def?.type === 'query' && def.meta?.live === true;
-  };
-
-  const services: LiveframeServices = {
-    database,
-    hub,
-    permissions,
-    authenticate,
-    logger,
-    metrics,
-    peerHints,
-    compaction: new ChangeLogCompaction({
-      db: driver,
-      intervalMs: config.compactIntervalMs,
-      maxAgeMs: config.changeLogMaxAgeMs,
-      maxRows: config.changeLogMaxRows,
-      logger,
-    }),
-    subscriptionRequests: new SubscriptionRequests(),
-    staleReads: new StaleReadRecovery({
-      db: driver,
-      hub,
-      logger,
-      afterPublish: (result) => services.sessions.afterPublish(result),
-    }),
-    eventEncoding: new EventEncodingCache(),
-    options: config,
-    sessions: undefined as unknown as LiveSessions,
-    requestDatabase: (identity, capture) =>
-      requestDatabase({
-        database,
-        tables,
-        identity,
-        permissions,
-        ...(capture === undefined ? {} : { capture }),
-      }),
-    isLiveQuery,
-    deriveReadSet: async (identity, path, input) => {
-      const capture: CapturedStatement[] = [];
-      const caller = createCaller({
-        identity,
-        db: services.requestDatabase(identity, capture),
-        services,
-        // The read-your-writes middleware makes it read at least at the hub's position, so the
-        // read-set includes every change already announced.
-        headerMinFrame: undefined,
-        socket: undefined,
-      });
-      await callByPath(caller, path, input);
-      return { readSet: mergeReadSets(capture.map((statement) => statement.readSet)) };
-    },
-  };
-  (services as { sessions: LiveSessions }).sessions = new LiveSessions({
-    hub,
-    derive: services.deriveReadSet,
-    isLiveQuery,
-    maxQueriesPerSubscription: config.maxQueriesPerSubscription,
-    sessionGraceMs: config.sessionGraceMs,
-    onError: (error) => logger.warn({ err: error }, 're-deriving a read-set failed'),
-  });
-
-  // The change pump: every committed change (from any writer) reaches the hub in order.
-  const pumpAbort = new AbortController();
-  services.compaction.start();
-  const pump = pumpChanges({
-    db: driver,
-    hub,
-    sessions: services.sessions,
-    tables,
-    logger,
-    signal: pumpAbort.signal,
-    // Writes made outside tRPC (scripts, load generator) hint peers too.
-    afterEvent: () => peerHints.afterWrite(),
-  });
-
+export async function createLiveframeServer<TIdentity extends object = Identity>(
+  options: LiveframeServerOptions<TIdentity>,
+): Promise<LiveframeServer> {
+  const liveframe = await createLiveframe(options);
+  const { config, services } = liveframe;
+  const logger = services.logger;
   const staticDir = config.staticDir === '' ? undefined : (config.staticDir ?? defaultStaticDir());
   const serveStatic = staticDir === undefined ? undefined : staticFiles(staticDir);
-  let state: 'serving' | 'draining' | 'closed' = 'serving';
-  const trpcHttp = createHTTPHandler({
-    router,
-    basePath: '/trpc/',
-    createContext: (opts) => createLiveframeContext(services, opts),
-    onError: ({ error, path }) => logProcedureError(logger, error, path),
-  });
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = req.url ?? '/';
-    if (url === '/health' || url.startsWith('/health?')) {
-      const position = driver.position();
-      const primary = database.primaryPosition?.();
-      res.writeHead(state === 'serving' ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          status: state === 'serving' ? 'ok' : state,
-          mode: driver.mode,
-          ...position,
-          // Replica mode: the newest primary frame this server knows of (same generation as `frame`).
-          ...(primary === undefined ? {} : { primaryFrame: primary.frame }),
-        }),
-      );
-      return;
-    }
-    if (url === SYNC_HINT_PATH) {
-      peerHints.handle(req, res);
-      return;
-    }
-    if (url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(renderMetrics({ services, clients: wss.clients.size }));
-      return;
-    }
-    if (url.startsWith('/trpc/')) {
-      if (state !== 'serving') {
-        res.writeHead(503, { 'content-type': 'application/json', connection: 'close' });
-        res.end('{"error":"shutting down"}');
-        return;
-      }
-      trpcHttp(req, res);
-      return;
-    }
+    if (liveframe.handleRequest(req, res)) return;
     if (serveStatic?.(req, res) === true) return;
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found');
   });
   httpServer.keepAliveTimeout = 5000;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes });
-  const wsHandler = applyWSSHandler({
-    wss,
-    router,
-    createContext: (opts) => createLiveframeContext(services, opts),
-    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
-    onError: ({ error, path }) => logProcedureError(logger, error, path),
-  });
   httpServer.on('upgrade', (req, socket, head) => {
-    const path = (req.url ?? '').split('?')[0];
-    if (state !== 'serving' || (path !== '/trpc' && path !== '/trpc/')) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      // A protocol error (bad frame, oversized message) must close that socket only.
-      ws.on('error', (error) => logger.debug({ err: error }, 'websocket error'));
-      // Before tRPC's own listener: learns the request ids of live subscriptions.
-      if (config.directEvents) services.subscriptionRequests.watch(ws);
-      wss.emit('connection', ws, req);
-    });
+    if (liveframe.handleUpgrade(req, socket, head)) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
   });
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => {
-      httpServer.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    await liveframe.close();
+    throw error;
+  }
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${config.host}:${port}`;
+  const driver = services.database.driver;
   logger.info(
     { url, mode: driver.mode, position: driver.position(), staticDir: staticDir ?? null },
     'liveframe server listening',
   );
 
-  const close = async () => {
-    if (state !== 'serving') return;
-    state = 'draining';
-    logger.info('draining clients');
-    // Tell tRPC clients to reconnect (elsewhere), give them a moment, then close what is left.
-    wsHandler.broadcastReconnectNotification();
-    const drained = new Promise<void>((resolve) => {
-      if (wss.clients.size === 0) resolve();
-      for (const ws of wss.clients) ws.once('close', () => wss.clients.size === 0 && resolve());
-    });
-    const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
-    for (const ws of wss.clients) ws.close(1001, 'server shutting down');
-    await Promise.race([drained, deadline]);
-    for (const ws of wss.clients) ws.terminate();
-    wss.close();
-    hub.close();
-    await new Promise<void>((resolve) => {
-      httpServer.close(() => resolve());
-      httpServer.closeAllConnections();
-    });
-    pumpAbort.abort();
-    peerHints.close();
-    services.staleReads.close();
-    await services.compaction.close();
-    services.sessions.close();
-    await database[Symbol.asyncDispose]();
-    await pump;
-    metrics.close();
-    state = 'closed';
-    logger.info('stopped');
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await liveframe.close();
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+    })();
+    return closing;
   };
-
   return {
     url,
     wsUrl: `ws://${config.host}:${port}/trpc`,

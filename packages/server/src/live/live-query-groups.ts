@@ -1,5 +1,5 @@
 import type { FramePosition, LiveQueryHub, PublishResult } from '@liveframe/reactive';
-import type { Identity } from '../auth/identity.ts';
+import { identityKey } from '../auth/identity.ts';
 import type { ReadSet } from '../db/database-contract.ts';
 
 /** What running a live query once taught the server: everything that execution read. */
@@ -8,7 +8,7 @@ export interface DerivedReadSet {
 }
 
 /** Runs a live query procedure as `identity` and captures what it read. */
-export type DeriveReadSet = (identity: Identity, path: string, input: unknown) => Promise<DerivedReadSet>;
+export type DeriveReadSet = (identity: object, path: string, input: unknown) => Promise<DerivedReadSet>;
 
 /**
  * Registered live queries that run the same procedure on the same input as the same identity:
@@ -19,7 +19,7 @@ export type DeriveReadSet = (identity: Identity, path: string, input: unknown) =
 export interface QueryGroup {
   readonly id: string;
   readonly cacheKey: string;
-  readonly identity: Identity;
+  readonly identity: object;
   readonly path: string;
   readonly input: unknown;
   /** The read-set of the latest finished execution; undefined until the first one finished. */
@@ -91,8 +91,8 @@ export class LiveQueryGroups {
    * The group of (identity, path, input), created and executed once if new; held until
    * {@link release} (or {@link use}) is called for this acquisition.
    */
-  acquire(identity: Identity, path: string, input: unknown): QueryGroup {
-    const cacheKey = JSON.stringify([identity.userId, identity.tenantId, identity.role, path, input ?? null]);
+  acquire(identity: object, path: string, input: unknown): QueryGroup {
+    const cacheKey = JSON.stringify([identityKey(identity), path, input ?? null]);
     let group = this.#groups.get(cacheKey);
     if (group === undefined) {
       const id = `group:${++this.#nextId}`;

@@ -1,6 +1,6 @@
 import type { LiveQueryHub } from '@liveframe/reactive';
 import type { Logger } from 'pino';
-import type { Authenticator, Identity } from '../auth/identity.ts';
+import type { Authenticator } from '../auth/identity.ts';
 import type { TablePermissions } from '../auth/table-permissions.ts';
 import type { ChangeLogCompaction } from '../cluster/change-log-compaction.ts';
 import type { PeerSyncHints } from '../cluster/peer-sync-hints.ts';
@@ -30,8 +30,8 @@ export interface LiveframeServices {
   readonly database: LiveDatabase;
   readonly hub: LiveQueryHub;
   readonly sessions: LiveSessions;
-  readonly permissions: TablePermissions;
-  readonly authenticate: Authenticator;
+  readonly permissions: TablePermissions<object>;
+  readonly authenticate: Authenticator<object>;
   readonly options: LiveOptions;
   readonly logger: Logger;
   readonly metrics: ServerMetrics;
@@ -45,8 +45,8 @@ export interface LiveframeServices {
   readonly compaction: ChangeLogCompaction;
   /** Encoded event payloads shared by every client that gets the same event. */
   readonly eventEncoding: EventEncodingCache;
-  requestDatabase(identity: Identity, capture?: CapturedStatement[]): RequestDatabase;
+  requestDatabase(identity: object, capture?: CapturedStatement[]): RequestDatabase;
   /** Runs a live query procedure as `identity` and returns what it read (set once the router exists). */
-  deriveReadSet(identity: Identity, path: string, input: unknown): Promise<DerivedReadSet>;
+  deriveReadSet(identity: object, path: string, input: unknown): Promise<DerivedReadSet>;
   isLiveQuery(path: string): boolean;
 }

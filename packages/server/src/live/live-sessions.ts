@@ -1,6 +1,6 @@
 import type { FramePosition, LiveQueryHub, PublishResult } from '@liveframe/reactive';
 import { registrationDigest, tryParsePosition } from '@liveframe/reactive';
-import type { Identity } from '../auth/identity.ts';
+import { identityKey } from '../auth/identity.ts';
 import type { ReadSet } from '../db/database-contract.ts';
 import { ServerError } from '../server-error.ts';
 import { type DeriveReadSet, LiveQueryGroups, type QueryGroup } from './live-query-groups.ts';
@@ -30,7 +30,7 @@ interface Registration {
 
 interface Session {
   readonly id: string;
-  readonly owner: Identity;
+  readonly owner: string;
   readonly queries: Map<string, Registration>;
   streams: number;
   expiry: NodeJS.Timeout | undefined;
@@ -92,7 +92,7 @@ export class LiveSessions {
    * lastEventId) as `since`: what they missed while no stream was open is told on subscribe.
    * Throws `UNKNOWN_SUBSCRIPTION` when the id belongs to another identity.
    */
-  attach(subscriptionId: string, identity: Identity, after: string | undefined): HeldRegistrations {
+  attach(subscriptionId: string, identity: object, after: string | undefined): HeldRegistrations {
     const session = this.#sessions.get(subscriptionId) ?? this.#create(subscriptionId, identity);
     this.#checkOwner(session, identity);
     session.streams++;
@@ -124,7 +124,7 @@ export class LiveSessions {
    */
   async update(
     subscriptionId: string,
-    identity: Identity,
+    identity: object,
     change: {
       add?: readonly LiveQueryRef[] | undefined;
       remove?: readonly string[] | undefined;
@@ -221,10 +221,10 @@ export class LiveSessions {
     }
   }
 
-  #create(subscriptionId: string, identity: Identity): Session {
+  #create(subscriptionId: string, identity: object): Session {
     const session: Session = {
       id: subscriptionId,
-      owner: identity,
+      owner: identityKey(identity),
       queries: new Map(),
       streams: 0,
       expiry: undefined,
@@ -233,7 +233,7 @@ export class LiveSessions {
     return session;
   }
 
-  #existing(subscriptionId: string, identity: Identity): Session {
+  #existing(subscriptionId: string, identity: object): Session {
     const session = this.#sessions.get(subscriptionId);
     if (session === undefined) {
       throw new ServerError(
@@ -245,13 +245,8 @@ export class LiveSessions {
     return session;
   }
 
-  #checkOwner(session: Session, identity: Identity): void {
-    const owner = session.owner;
-    if (
-      owner.userId !== identity.userId ||
-      owner.tenantId !== identity.tenantId ||
-      owner.role !== identity.role
-    ) {
+  #checkOwner(session: Session, identity: object): void {
+    if (session.owner !== identityKey(identity)) {
       // Never let one identity read or steer another's subscription; the same answer as an unknown id.
       throw new ServerError(
         'UNKNOWN_SUBSCRIPTION',

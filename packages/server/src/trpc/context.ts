@@ -6,9 +6,12 @@ import type { LiveframeServices } from '../live/live-services.ts';
 import { ServerError } from '../server-error.ts';
 import { toTRPCError } from './error-formatter.ts';
 
-/** What every procedure receives as `ctx`. */
-export interface LiveframeContext {
-  readonly identity: Identity;
+/**
+ * What every procedure receives as `ctx` (an app's own tRPC context extends it). `TIdentity` is
+ * the shape the app's authenticator returns.
+ */
+export interface LiveframeContext<TIdentity extends object = Identity> {
+  readonly identity: TIdentity;
   readonly db: RequestDatabase;
   readonly services: LiveframeServices;
   /** `x-liveframe-min-frame` of an HTTP request (PROTOCOL.md "Read-your-writes"). */
@@ -28,7 +31,7 @@ export async function createLiveframeContext(
     res: unknown;
     info: { connectionParams: Record<string, string | undefined> | null };
   },
-): Promise<LiveframeContext> {
+): Promise<LiveframeContext<object>> {
   const header = opts.req.headers.authorization;
   const bearer = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
   const token = bearer ?? opts.info.connectionParams?.token;
