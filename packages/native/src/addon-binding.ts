@@ -84,13 +84,28 @@ export const ADDON_PATH_ENV = 'LIVEFRAME_ADDON_PATH';
 
 /**
  * Absolute path of the shared object that is both our Node-API addon and the SQLite extension
- * passed to `db.loadExtension()`.
+ * passed to `db.loadExtension()`: `LIVEFRAME_ADDON_PATH`, else a local build (`build/Release`,
+ * the repository and the source-build fallback of an install), else the prebuilt one the npm
+ * package ships for this platform (`prebuilds/linux-x64-glibc`).
  */
 export function addonPath(): string {
-  return (
-    process.env[ADDON_PATH_ENV] ??
-    fileURLToPath(new URL('../build/Release/liveframe_native.node', import.meta.url))
+  const override = process.env[ADDON_PATH_ENV];
+  if (override !== undefined && override !== '') return override;
+  const built = fileURLToPath(new URL('../build/Release/liveframe_native.node', import.meta.url));
+  if (existsSync(built)) return built;
+  const prebuilt = fileURLToPath(
+    new URL(`../prebuilds/${platformTag()}/liveframe_native.node`, import.meta.url),
   );
+  return existsSync(prebuilt) ? prebuilt : built;
+}
+
+/** `linux-x64-glibc`: the directory name of a prebuilt addon (scripts/build-addon.mjs writes it). */
+function platformTag(): string {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)
+    ?.header;
+  const libc =
+    process.platform === 'linux' ? (header?.glibcVersionRuntime === undefined ? '-musl' : '-glibc') : '';
+  return `${process.platform}-${process.arch}${libc}`;
 }
 
 let binding: AddonBinding | undefined;
