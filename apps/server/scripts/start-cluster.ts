@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSqld } from '@liveframe/native/testing';
 
@@ -18,8 +18,11 @@ import { startSqld } from '@liveframe/native/testing';
  * (the dashboard sends no token).
  */
 const here = dirname(fileURLToPath(import.meta.url));
-const main = join(here, '..', 'src', 'main.ts');
-const dataDir = join(here, '..', 'data', 'cluster');
+// Compiled (`npm run start:cluster` after the build) this file is dist/scripts/start-cluster.js.
+const compiled = import.meta.url.endsWith('.js');
+const appDir = resolve(here, ...(compiled ? ['..', '..'] : ['..']));
+const main = compiled ? join(appDir, 'dist', 'src', 'main.js') : join(appDir, 'src', 'main.ts');
+const dataDir = join(appDir, 'data', 'cluster');
 rmSync(dataDir, { recursive: true, force: true });
 mkdirSync(dataDir, { recursive: true });
 const ports = (process.env.LIVEFRAME_CLUSTER_PORTS ?? '3001,3002').split(',').map(Number);
@@ -35,8 +38,7 @@ for (const [index, port] of ports.entries()) {
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
+      ...(compiled ? [] : ['--import', 'tsx']),
       main,
       '--port',
       String(port),

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   createLiveframeServer,
   type LiveframeServer,
@@ -21,8 +24,10 @@ export type DemoServerOptions = Omit<LiveframeServerOptions, 'router'> & {
  */
 export function createDemoServer(options: DemoServerOptions = {}): Promise<LiveframeServer> {
   const custom = options.router !== undefined;
+  const staticDir = options.config?.staticDir ?? dashboardDir();
   return createLiveframeServer({
     ...options,
+    config: { ...options.config, ...(staticDir === undefined ? {} : { staticDir }) },
     router: options.router ?? appRouter,
     permissions: options.permissions ?? tablePermissions(DEMO_ROLES),
     ...(custom || options.prepareDatabase !== undefined || options.schema !== undefined
@@ -32,4 +37,20 @@ export function createDemoServer(options: DemoServerOptions = {}): Promise<Livef
             prepareDemoDatabase(db, { seed: config.seed, tenantId: config.anonymousTenant, logger }),
         }),
   });
+}
+
+/**
+ * The built dashboard (`apps/web/dist`), when it has been built: the demo serves it on its own
+ * origin. Found from this file whether it runs from `src/` or compiled from `dist/src/`.
+ */
+function dashboardDir(): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of [
+    ['..', '..'],
+    ['..', '..', '..'],
+  ]) {
+    const dir = resolve(here, ...up, 'web', 'dist');
+    if (existsSync(join(dir, 'index.html'))) return dir;
+  }
+  return undefined;
 }

@@ -17,13 +17,22 @@ export interface ServerProcess extends AsyncDisposable {
   restart(): Promise<void>;
 }
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.ts');
+// Run from sources (this repo's tests) through tsx; compiled (dist/) as plain JS.
+const COMPILED = import.meta.url.endsWith('.js');
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', COMPILED ? 'main.js' : 'main.ts');
 
 async function spawnMain(
   config: ServerConfigInput,
   port: number,
 ): Promise<{ child: ChildProcess; port: number }> {
-  const args = ['--import', 'tsx', MAIN, '--port', String(port), '--db', String(config.dbPath)];
+  const args = [
+    ...(COMPILED ? [] : ['--import', 'tsx']),
+    MAIN,
+    '--port',
+    String(port),
+    '--db',
+    String(config.dbPath),
+  ];
   if (config.primaryUrl !== undefined) args.push('--primary', config.primaryUrl);
   if (config.logLevel !== undefined) args.push('--log-level', config.logLevel);
   if (config.seed === false) args.push('--no-seed');

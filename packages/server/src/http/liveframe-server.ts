@@ -4,7 +4,7 @@ import type { Identity } from '../auth/identity.ts';
 import type { ServerConfig } from '../config.ts';
 import type { LiveframeServices } from '../live/live-services.ts';
 import { createLiveframe, type LiveframeOptions } from './create-liveframe.ts';
-import { defaultStaticDir, staticFiles } from './static-files.ts';
+import { staticFiles } from './static-files.ts';
 
 /** {@link LiveframeOptions}; the server listens on `config.host`/`config.port` and serves `config.staticDir`. */
 export type LiveframeServerOptions<TIdentity extends object = Identity> = LiveframeOptions<TIdentity>;
@@ -38,7 +38,7 @@ export async function createLiveframeServer<TIdentity extends object = Identity>
   const liveframe = await createLiveframe(options);
   const { config, services } = liveframe;
   const logger = services.logger;
-  const staticDir = config.staticDir === '' ? undefined : (config.staticDir ?? defaultStaticDir());
+  const staticDir = config.staticDir === '' ? undefined : config.staticDir;
   const serveStatic = staticDir === undefined ? undefined : staticFiles(staticDir);
   const httpServer = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (liveframe.handleRequest(req, res)) return;

@@ -1,7 +1,6 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -16,12 +15,6 @@ const TYPES: Readonly<Record<string, string>> = {
   '.woff2': 'font/woff2',
   '.txt': 'text/plain; charset=utf-8',
 };
-
-/** `apps/web/dist` of this repository, when it has been built (`npm run build -w apps/web`). */
-export function defaultStaticDir(): string | undefined {
-  const dir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'web', 'dist');
-  return existsSync(join(dir, 'index.html')) ? dir : undefined;
-}
 
 /**
  * Serves a built single-page app (the dashboard) from `root` on the server's own origin, so the
