@@ -44,5 +44,10 @@ describe('model checker: live-query results stay correct under random workloads 
       results.push(await runModelChecker({ seed: 11, steps: FOCUSED_STEPS, profile, ...log }));
     }
     expectNoViolations(results);
+    // The shared-cache profile reached its trigger: an item moved while only away sessions held its
+    // query, and the new owner was renamed once an open stream held that query again.
+    const sharedCache = results.find((r) => r.profile === 'shared-cache')!;
+    expect(sharedCache.targeted.awayMoves).toBeGreaterThan(0);
+    expect(sharedCache.targeted.strandedRenames).toBeGreaterThan(0);
   }, 240_000);
 });

@@ -1,5 +1,5 @@
 import { startSqld } from '@liveframe/native/testing';
-import type { LiveframeServer } from '../../../src/index.ts';
+import type { LiveframeServer } from '@liveframe/server';
 import { startServer } from '../../../src/testing/index.ts';
 import { checkerPermissions, checkerRouter } from './checker-router.ts';
 import {
@@ -13,7 +13,7 @@ import { SENTINEL_MUTATION } from './mutation-kinds.ts';
 import { reached } from './positions.ts';
 import { PrimaryOracle } from './primary-oracle.ts';
 import { type DeliveryMode, ProtocolClient, queryKey, type ServerEndpoint } from './protocol-client.ts';
-import { QUERY_SHAPES, SENTINEL_SHAPE } from './query-shapes.ts';
+import { QUERY_SHAPES, SENTINEL_SHAPE, shapeNamed } from './query-shapes.ts';
 import { SeededRandom } from './seeded-random.ts';
 import { randomInput, randomMutation, randomShape, randomStep } from './workload.ts';
 import { PROFILES, type WorkloadProfile } from './workload-profiles.ts';
@@ -53,6 +53,7 @@ export interface Violation {
 }
 
 export interface CheckerResult {
+  readonly profile: string;
   readonly seed: number;
   readonly steps: number;
   readonly writes: number;
@@ -62,12 +63,24 @@ export interface CheckerResult {
   readonly violations: readonly Violation[];
   readonly shapesMounted: ReadonlySet<string>;
   readonly mutationKinds: ReadonlySet<string>;
+  /**
+   * Targeted steps of profiles that aim at a trigger (`awayKeys`, `renameMoved`): moves of an item
+   * whose query only away clients held, mounts of such a query next to its away holder, and
+   * renames of the owner such a move gave once an open stream holds the query again.
+   */
+  readonly targeted: {
+    readonly awayMoves: number;
+    readonly twinMounts: number;
+    readonly strandedRenames: number;
+  };
   readonly wallMs: number;
 }
 
 const SENTINEL_KEY = queryKey(SENTINEL_SHAPE.name, {});
 const SETTLE_MS = 15_000;
 const SENTINEL_MS = 6_000;
+/** How long a disconnect step waits for the server to end the client's stream. */
+const STREAM_END_MS = 5_000;
 
 /**
  * One seeded run: a sqld primary, replica-mode servers on it, protocol-model clients, random
@@ -89,6 +102,11 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
   let comparisons = 0;
   let stepIndex = -1;
   let tick = 0;
+  /** Items moved while only away clients held their foreign-key query (not moved since), and to whom. */
+  const movedWhileAway = new Map<number, number>();
+  /** Owners renamed since the last check (their stories are told once checked). */
+  const renamedSinceCheck = new Set<number>();
+  const targeted = { awayMoves: 0, twinMounts: 0, strandedRenames: 0 };
 
   await using sqld = await startSqld();
   const serverConfig = { syncIntervalMs: 20, minFrameTimeoutMs: 10_000, peerSecret: 'model-checker-peers' };
@@ -118,11 +136,15 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
     const endpoints: ServerEndpoint[] = servers.map((s, i) => ({ name: `s${i + 1}`, wsUrl: s.wsUrl }));
 
     const clients: ProtocolClient[] = [];
+    const identities = Math.max(
+      1,
+      Math.min(profile.identities ?? CHECKER_TOKENS.length, CHECKER_TOKENS.length),
+    );
     for (let i = 0; i < (options.clients ?? profile.clients ?? 8); i++) {
       const client = new ProtocolClient({
         name: `c${i + 1}`,
         // Pairs per identity, spread over servers: some share a server (and its read-set cache), some not.
-        token: CHECKER_TOKENS[Math.floor(i / 2) % CHECKER_TOKENS.length]!,
+        token: CHECKER_TOKENS[Math.floor(i / 2) % identities]!,
         subscriptionId: `mc-${options.seed}-c${i + 1}-${process.pid}`,
         delivery,
         log,
@@ -173,13 +195,101 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
       return true;
     };
 
+    /**
+     * Non-sentinel queries held by disconnected clients that their sessions keep on the server: those
+     * with a result (a query mounted while away was never fetched, nor registered).
+     */
+    const awayHeld = () =>
+      clients
+        .filter((holder) => !holder.connected)
+        .flatMap((holder) =>
+          [...holder.mounted.values()]
+            .filter((entry) => entry.key !== SENTINEL_KEY && entry.result !== undefined)
+            .map((entry) => ({ holder, entry })),
+        );
+    const heldKeys = (client: ProtocolClient) =>
+      [...client.mounted.keys()].filter((k) => k !== SENTINEL_KEY).join(' ') || 'nothing';
+    const sameSession = (a: ProtocolClient, b: ProtocolClient) =>
+      a.token === b.token && a.server === b.server;
+    /**
+     * Mounts of a foreign-key query an away client holds and whose item moved while it was away,
+     * on another client of its identity and server.
+     */
+    const awayMounts = () =>
+      awayHeld()
+        .filter(({ entry }) => entry.shape === 'itemWithOwner' && movedWhileAway.has(entry.input.id ?? -1))
+        .flatMap(({ holder, entry }) =>
+          clients
+            .filter((c) => c !== holder && sameSession(c, holder) && !c.mounted.has(entry.key))
+            .map((client) => ({ client, holder, entry })),
+        );
+    /** Connected clients that are the only open stream of their identity and server holding some query. */
+    const soleHolders = () =>
+      clients.filter(
+        (c) =>
+          c.connected &&
+          [...c.mounted.keys()].some(
+            (key) =>
+              key !== SENTINEL_KEY &&
+              !clients.some((o) => o !== c && o.connected && sameSession(o, c) && o.mounted.has(key)),
+          ),
+      );
+    /** Items whose foreign-key query only away clients hold (no open stream of that identity has it). */
+    const awayItemIds = () => [
+      ...new Set(
+        awayHeld()
+          .filter(
+            ({ holder, entry }) =>
+              entry.shape === 'itemWithOwner' &&
+              entry.input.id !== undefined &&
+              !clients.some((c) => c.connected && sameSession(c, holder) && c.mounted.has(entry.key)),
+          )
+          .map(({ entry }) => entry.input.id!),
+      ),
+    ];
+
+    /** Owners moves gave items while their query was away, once an open stream holds the query again. */
+    const strandedOwners = () => [
+      ...new Set(
+        [...movedWhileAway]
+          .filter(([item]) =>
+            clients.some((c) => c.connected && c.mounted.has(queryKey('itemWithOwner', { id: item }))),
+          )
+          .map(([, owner]) => owner),
+      ),
+    ];
+
     const write = async (via: ProtocolClient) => {
-      const { kind, args } = randomMutation(random, stepIndex, profile);
+      // One move per item while away: a second one could move it back to the owner its cached read-set has.
+      const away =
+        profile.awayKeys === undefined ? [] : awayItemIds().filter((item) => !movedWhileAway.has(item));
+      const stranded = profile.renameMoved === undefined ? [] : strandedOwners();
+      const currentOwners = new Map<number, number | null>();
+      for (const item of away) {
+        const { rows } = await sqld.execute('SELECT owner_id FROM items WHERE id = ?', [item]);
+        currentOwners.set(item, (rows[0]?.[0] as number | null | undefined) ?? null);
+      }
+      const { kind, args } = randomMutation(random, stepIndex, profile, {
+        awayItemIds: away,
+        movedWhileAway: [...movedWhileAway.keys()],
+        strandedOwners: stranded,
+        currentOwners,
+      });
       mutationKinds.add(kind.name);
       try {
         const frame = await via.mutate(`mc.${kind.name}`, args);
         writes++;
-        record(via, `write ${kind.name} ${JSON.stringify(args)} -> ${frame}`);
+        const awayMove = kind.name === 'moveItem' && away.includes(args.id);
+        if (awayMove) {
+          movedWhileAway.set(args.id, args.owner);
+          targeted.awayMoves++;
+        } else if (kind.name === 'moveItem') movedWhileAway.delete(args.id);
+        if (kind.name === 'renameOwner' && stranded.includes(args.owner)) {
+          renamedSinceCheck.add(args.owner);
+          targeted.strandedRenames++;
+        }
+        const note = awayMove ? ' (only away clients hold its query)' : '';
+        record(via, `write ${kind.name} ${JSON.stringify(args)} -> ${frame}${note}`);
       } catch (error) {
         record(via, `write ${kind.name} ${JSON.stringify(args)} failed: ${String(error).slice(0, 120)}`);
       }
@@ -195,11 +305,41 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
           return;
         }
         case 'mount': {
-          const shape = randomShape(random, profile);
-          const input = randomInput(random, shape, profile);
+          let shape = randomShape(random, profile);
+          let input = randomInput(random, shape, profile);
+          let target = client;
+          let twin: ReturnType<typeof awayMounts>[number] | undefined;
+          if (profile.awayKeys !== undefined) {
+            const away = awayMounts();
+            if (away.length > 0 && random.chance(profile.awayKeys)) {
+              twin = random.pick(away);
+              target = twin.client;
+              shape = shapeNamed(twin.entry.shape);
+              input = twin.entry.input;
+            }
+          }
           shapesMounted.add(shape.name);
-          const key = client.mount(shape.name, input);
-          record(client, `mount ${key}${client.connected ? '' : ' (while disconnected)'}`);
+          const replaced: string[] = [];
+          if (profile.singleQuery === true) {
+            const next = queryKey(shape.name, input);
+            for (const key of [...target.mounted.keys()]) {
+              if (key === SENTINEL_KEY || key === next) continue;
+              target.unmount(key);
+              replaced.push(key);
+            }
+          }
+          const key = target.mount(shape.name, input);
+          // A twin's registration is in place before the next write.
+          if (twin !== undefined) {
+            targeted.twinMounts++;
+            await settleRegistration(target);
+          }
+          record(
+            target,
+            `mount ${key}${target.connected ? '' : ' (while disconnected)'}` +
+              (twin === undefined ? '' : ` (held by away ${twin.holder.name})`) +
+              (replaced.length === 0 ? '' : ` (unmounted ${replaced.join(' ')})`),
+          );
           return;
         }
         case 'unmount': {
@@ -210,11 +350,19 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
           record(client, `unmount ${key}${client.connected ? '' : ' (while disconnected)'}`);
           return;
         }
-        case 'disconnect':
-          if (!client.connected) return;
-          record(client, 'disconnect');
-          await client.disconnect();
+        case 'disconnect': {
+          let target = client;
+          if (profile.awayKeys !== undefined) {
+            const sole = soleHolders();
+            if (sole.length > 0 && random.chance(profile.awayKeys)) target = random.pick(sole);
+            // Someone stays connected to write.
+            if (!clients.some((c) => c !== target && c.connected)) return;
+          }
+          if (!target.connected) return;
+          record(target, `disconnect (holds ${heldKeys(target)})`);
+          await disconnectFully(target);
           return;
+        }
         case 'reconnect': {
           const server = client.server!;
           await settleRegistration(client);
@@ -253,6 +401,25 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
     async function settleRegistration(client: ProtocolClient) {
       if (!client.connected) return;
       await until(Date.now() + SETTLE_MS, () => client.idle);
+    }
+
+    /**
+     * Disconnects and waits (bounded) until the server has ended the client's stream, so the next
+     * step runs against a server that holds the client's session as away (its grace period).
+     * The server's open streams are counted once every connected client on it has its stream.
+     */
+    async function disconnectFully(client: ProtocolClient) {
+      const endpoint = client.server!;
+      const hub = servers[endpoints.indexOf(endpoint)]!.services.hub;
+      const deadline = Date.now() + STREAM_END_MS;
+      for (const other of clients) {
+        if (other.connected && other.server === endpoint) await until(deadline, () => other.idle);
+      }
+      const open = hub.stats().subscriptions;
+      await client.disconnect();
+      if (!(await until(deadline, () => hub.stats().subscriptions < open))) {
+        record(client, `server ${endpoint.name} did not end the stream within ${STREAM_END_MS} ms`);
+      }
     }
 
     const check = async () => {
@@ -365,14 +532,18 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
       for (const [client, key] of repair) client.refetchNow(key);
       for (const client of clients) await client.drained(Date.now() + SETTLE_MS).catch(() => undefined);
       record(undefined, `check ${checks}: ${violations.length} violations so far`);
+      for (const [item, owner] of movedWhileAway)
+        if (renamedSinceCheck.has(owner)) movedWhileAway.delete(item);
+      renamedSinceCheck.clear();
     };
 
-    const batch = options.batch ?? 8;
+    const batch = options.batch ?? profile.batch ?? 8;
     for (stepIndex = 0; stepIndex < options.steps; stepIndex++) {
       await step();
       if ((stepIndex + 1) % batch === 0 || stepIndex === options.steps - 1) await check();
     }
     return {
+      profile: profile.name,
       seed: options.seed,
       steps: options.steps,
       writes,
@@ -381,6 +552,7 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
       violations,
       shapesMounted,
       mutationKinds,
+      targeted,
       wallMs: Date.now() - started,
     };
   } finally {
@@ -393,7 +565,11 @@ export function formatViolations(violations: readonly Violation[], limit = 12): 
   if (violations.length === 0) return 'no violations';
   const byKind = new Map<string, number>();
   for (const v of violations) byKind.set(v.kind, (byKind.get(v.kind) ?? 0) + 1);
-  const lines = [`${violations.length} violations (${[...byKind].map(([k, n]) => `${k}: ${n}`).join(', ')})`];
+  const byProfile = new Map<string, number>();
+  for (const v of violations) byProfile.set(v.profile, (byProfile.get(v.profile) ?? 0) + 1);
+  const lines = [
+    `${violations.length} violations (${[...byKind].map(([k, n]) => `${k}: ${n}`).join(', ')}; by profile ${[...byProfile].map(([p, n]) => `${p}: ${n}`).join(', ')})`,
+  ];
   for (const v of violations.slice(0, limit)) {
     lines.push(
       '',

@@ -22,6 +22,28 @@ export interface WorkloadProfile {
   /** Clients (default 8) and the queries each mounts before the first step (default 3). */
   readonly clients?: number;
   readonly initialMounts?: number;
+  /** A mount first unmounts the client's other queries (one query per client, like a page showing one item). */
+  readonly singleQuery?: boolean;
+  /** Steps between two quiescence checks (default 8); every check reconnects the away clients. */
+  readonly batch?: number;
+  /**
+   * Identities the clients are spread over, in pairs (default: every checker token); 1 puts every
+   * client on one identity, so any two clients on a server share its read-set cache.
+   */
+  readonly identities?: number;
+  /**
+   * Probability that a disconnect takes a client that is the only connected one of its identity
+   * (and server) holding some query, that a mount mounts a query a disconnected client of the same
+   * identity and server holds and whose item moved meanwhile (on a client that does not hold it),
+   * and that a write moves the item of a query only disconnected clients hold (never when absent).
+   * Other moves then leave the items moved that way alone.
+   */
+  readonly awayKeys?: number;
+  /**
+   * Probability that a write renames the owner a move gave an item while only disconnected clients
+   * held its query, once an open stream holds that query again (never when absent).
+   */
+  readonly renameMoved?: number;
 }
 
 const ALL_STEPS: Record<StepKind, number> = {
@@ -67,17 +89,27 @@ export const PROFILES: Readonly<Record<string, WorkloadProfile>> = {
     mutations: { insertItem: 2, bumpQty: 3, moveItem: 3, deleteItem: 1, upsertItem: 2 },
     ownerEqualsId: 0,
   },
-  /** Defect class 3: an identical FK query mounted while its twin's session is away. Key never equals the input. */
+  /**
+   * Defect class 3: a foreign-key query's read-set cached while every session holding it is away
+   * (stream ended, session in its grace period): the item moves, then a client of the same identity
+   * mounts the same query (or the away one comes back) and the new owner is renamed. One server,
+   * one identity; no re-sends, no REPLACE, the foreign key never equals the input.
+   */
   'shared-cache': {
     name: 'shared-cache',
-    steps: { write: 45, mount: 15, unmount: 8, disconnect: 12, reconnect: 12 },
-    mutations: { moveItem: 5, renameOwner: 5 },
+    steps: { write: 45, mount: 12, disconnect: 16, reconnect: 4 },
+    mutations: { moveItem: 3, renameOwner: 5 },
     ownerEqualsId: 0,
     shapes: ['itemWithOwner'],
     fkQueryIds: [2, 4],
     servers: 1,
-    clients: 4,
+    clients: 3,
     initialMounts: 1,
+    identities: 1,
+    awayKeys: 0.8,
+    renameMoved: 0.9,
+    singleQuery: true,
+    batch: 12,
   },
   /** Defect class 4: a `replace: true` re-send of an FK query, no reconnect. Key never equals the input. */
   'resend-fk': {

@@ -52,30 +52,70 @@ export function randomShape(random: SeededRandom, profile: WorkloadProfile): Que
     : random.pick(QUERY_SHAPES);
 }
 
+/** What the harness knows that targeted profiles aim writes at (see WorkloadProfile). */
+export interface MutationTargets {
+  /** Items whose foreign-key query only disconnected clients hold (`awayKeys`). */
+  readonly awayItemIds?: readonly number[];
+  /** Items moved while only disconnected clients held their query, not moved since (`awayKeys`). */
+  readonly movedWhileAway?: readonly number[];
+  /** The owners those moves gave items whose query an open stream holds again (`renameMoved`). */
+  readonly strandedOwners?: readonly number[];
+  /** The current owner of each item in `awayItemIds`: a targeted move gives it another one. */
+  readonly currentOwners?: ReadonlyMap<number, number | null>;
+}
+
 export function randomMutation(
   random: SeededRandom,
   step: number,
   profile: WorkloadProfile,
+  targets: MutationTargets = {},
 ): { kind: MutationKind; args: MutationArgs } {
   const kinds = MUTATION_KINDS.filter((k) => profile.mutations[k.name] !== undefined).map((k) => ({
     kind: k,
     weight: profile.mutations[k.name]!,
   }));
-  const { kind } = random.weighted(kinds);
+  // Targeted writes draw only under profiles that ask, so the others' workloads stay as they were.
+  const away = targets.awayItemIds ?? [];
+  const stranded = targets.strandedOwners ?? [];
+  let movedId: number | undefined;
+  let renamedOwner: number | undefined;
+  let kind: MutationKind;
+  if (profile.awayKeys !== undefined && away.length > 0 && random.chance(profile.awayKeys)) {
+    kind = MUTATION_KINDS.find((k) => k.name === 'moveItem')!;
+    movedId = random.pick(away);
+  } else if (profile.renameMoved !== undefined && stranded.length > 0 && random.chance(profile.renameMoved)) {
+    kind = MUTATION_KINDS.find((k) => k.name === 'renameOwner')!;
+    renamedOwner = random.pick(stranded);
+  } else {
+    kind = random.weighted(kinds).kind;
+  }
   // Focused profiles move the items their foreign-key queries follow.
-  const id =
+  let id =
     kind.name === 'moveItem' && profile.fkQueryIds !== undefined
       ? random.pick(profile.fkQueryIds)
       : randomId(random);
+  if (movedId !== undefined) id = movedId;
+  else if (kind.name === 'moveItem' && profile.awayKeys !== undefined && profile.fkQueryIds !== undefined) {
+    // Another move of an item moved while its query was away would re-derive that read-set (and
+    // hide what the targeted writes expose): move the others, or an item no query follows.
+    const moved = targets.movedWhileAway ?? [];
+    const others = profile.fkQueryIds.filter((i) => !moved.includes(i));
+    const spare = Array.from({ length: ID_RANGE }, (_, i) => i + 1).filter(
+      (i) => !profile.fkQueryIds!.includes(i),
+    );
+    if (moved.includes(id)) id = random.pick(others.length > 0 ? others : spare);
+  }
   let id2 = randomId(random);
   if (id2 === id) id2 = (id % ID_RANGE) + 1;
   // Some moves give an item the owner with its own id (the foreign key equals the input); the
   // others never do.
   let owner = randomId(random);
   if (kind.name === 'moveItem' || kind.name === 'upsertItem') {
+    const current = movedId === undefined ? undefined : targets.currentOwners?.get(movedId);
     if (random.chance(profile.ownerEqualsId)) owner = id;
-    else if (owner === id) owner = (id % ID_RANGE) + 1;
+    else while (owner === id || owner === current) owner = (owner % ID_RANGE) + 1;
   }
+  if (renamedOwner !== undefined) owner = renamedOwner;
   return {
     kind,
     args: {
