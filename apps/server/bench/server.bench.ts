@@ -7,7 +7,7 @@ import { startServer, startServerProcess } from '../src/testing/index.ts';
 import { arrivedAt, connectLiveClient } from '../test/support/live-client.ts';
 
 /**
- * `npm run bench -w @liveframe/server`: write → subscribed client's event latency (same server,
+ * `npm run bench -w @liveframe/demo-server`: write → subscribed client's event latency (same server,
  * and across two replica-mode servers on one sqld), fan-out to 1,000 WebSocket clients (which
  * live in a child process, so the server's CPU and RSS are its own), read-your-writes wait.
  * Baselines measured in the same run: a plain tRPC mutation round trip and a plain query round

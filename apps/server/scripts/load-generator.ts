@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { runLoadGenerator } from '../src/domain/load-generator.ts';
 
 /**
- * `npm run load -w @liveframe/server -- --url http://127.0.0.1:3000 [--url ...] [--rate 10] [--token T]`
+ * `npm run load -w @liveframe/demo-server -- --url http://127.0.0.1:3000 [--url ...] [--rate 10] [--token T]`
  * (env: LIVEFRAME_LOAD_URLS comma-separated, LIVEFRAME_LOAD_RATE).
  */
 const { values } = parseArgs({

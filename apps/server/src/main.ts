@@ -5,7 +5,7 @@ import { DEMO_DEV_SECRET, loadDemoConfig } from './demo-config.ts';
 import { createDemoServer } from './demo-server.ts';
 
 /**
- * CLI entry of the demo: `node --import tsx src/main.ts [--port 3000] [--db data/liveframe.db] [--primary URL] ...`
+ * CLI entry of the demo: `node dist/src/main.js [--port 3000] [--db data/liveframe.db] [--primary URL] ...`
  * (every option in config.ts; the demo's development defaults in demo-config.ts). SIGTERM/SIGINT
  * drain clients, then exit.
  */

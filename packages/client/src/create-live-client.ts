@@ -24,7 +24,15 @@ import { DEFAULT_LIVE_PATHS, type LiveProcedurePaths, trpcLiveChannel } from './
 export interface LiveClientOptions {
   /** Base URL of the liveframe server (`http(s)://host:port`); defaults to the page's origin. */
   readonly url?: string;
-  /** Bearer token, read on every (re)connect and HTTP request; none means the anonymous identity. */
+  /**
+   * Path of the server's tRPC endpoint (WebSocket and HTTP), as the server mounts it
+   * (`createLiveframe({ paths: { trpc } })`); default `/trpc`.
+   */
+  readonly trpcPath?: string;
+  /**
+   * Bearer token, read on every (re)connect and HTTP request. Without one the server answers
+   * `UNAUTHENTICATED` unless it allows anonymous access.
+   */
   readonly token?: () => string | null | undefined;
   /** Bring your own TanStack Query client; a new one with live-friendly defaults otherwise. */
   readonly queryClient?: QueryClient;
@@ -80,7 +88,8 @@ export function createLiveClient<TRouter extends AnyTRPCRouter>(
   options: LiveClientOptions = {},
 ): LiveClient<TRouter> {
   const base = new URL(options.url ?? globalThis.location.origin);
-  const wsUrl = `${base.protocol === 'https:' ? 'wss:' : 'ws:'}//${base.host}/trpc`;
+  const trpcPath = `/${(options.trpcPath ?? '/trpc').replace(/^\/+|\/+$/g, '')}`;
+  const wsUrl = `${base.protocol === 'https:' ? 'wss:' : 'ws:'}//${base.host}${trpcPath}`;
   const onError = options.onError ?? ((error: unknown) => console.warn('[liveframe]', error));
   const queryClient =
     options.queryClient ??
@@ -113,7 +122,7 @@ export function createLiveClient<TRouter extends AnyTRPCRouter>(
           true: socket,
           // Typed against any router: a generic TRouter hides whether it declares a transformer.
           false: httpBatchLink<AnyTRPCRouter>({
-            url: new URL('/trpc', base).toString(),
+            url: new URL(trpcPath, base).toString(),
             transformer: superjson,
             headers: (): Record<string, string> => {
               const token = options.token?.();

@@ -27,7 +27,9 @@ const prebuilt = path.join(packageDir, 'prebuilds', platformTag(), 'liveframe_na
 
 // An installed package with a prebuilt addon for this platform needs no compiler: Node-API is
 // ABI-stable, so one build serves every Node version (NAPI_VERSION in binding.gyp).
-const inSourceTree = existsSync(path.join(packageDir, 'src', 'addon', 'addon-module.cc')) && existsSync(path.join(packageDir, 'tsconfig.json'));
+const inSourceTree =
+  existsSync(path.join(packageDir, 'src', 'addon', 'addon-module.cc')) &&
+  existsSync(path.join(packageDir, 'tsconfig.json'));
 if (!prebuild && !force && existsSync(prebuilt) && !inSourceTree) {
   process.exit(0);
 }

@@ -116,7 +116,7 @@ export function loadAddon(): AddonBinding {
   if (!existsSync(file)) {
     throw new NativeError(
       'ADDON_MISSING',
-      `the liveframe addon is not built (${file}); run "npm run build -w @liveframe/native"`,
+      `the liveframe addon is not built (${file}): reinstall @liveframe/native (it ships a prebuilt for linux-x64-glibc and builds from source elsewhere: needs a C++ toolchain, Python and sqlite3ext.h), or in the liveframe repository run "npm run build -w @liveframe/native"`,
     );
   }
   try {

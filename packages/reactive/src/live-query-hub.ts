@@ -96,7 +96,7 @@ const REASONS = {
 } as const satisfies Record<Exclude<HistoryCoverage, { covered: true }>['reason'], string>;
 
 /**
- * Ties the live-query registry, resume history and subscriptions together. apps/server feeds it every
+ * Ties the live-query registry, resume history and subscriptions together. The server library feeds it every
  * CaptureEvent from db-core, registers each client's live queries, and forwards each subscription's
  * events over the WebSocket with `formatPosition(event.position)` as tracked() id.
  *

@@ -35,7 +35,7 @@ import { z } from 'zod';
  * | `--log-level` | `LOG_LEVEL` | info | pino level (`silent` to mute) |
  * | `--synchronous` | `LIVEFRAME_SYNCHRONOUS` | normal | local mode: `PRAGMA synchronous` of the writer (WAL + normal: no fsync per commit, durable across process crashes, the last commits may be lost on power loss; `full` fsyncs every commit, ~2 ms) |
  * | `--no-direct-events` | `LIVEFRAME_DIRECT_EVENTS=0` | direct on | write live events to sockets directly (pre-encoded, shared by every client with the same event) instead of through tRPC's per-subscription path; same bytes on the wire |
- * | `--static-dir` | `LIVEFRAME_STATIC_DIR` | apps/web/dist if built | web app served on `/` (SPA fallback); `''` disables |
+ * | `--static-dir` | `LIVEFRAME_STATIC_DIR` | none (the demo: apps/web/dist if built) | web app served on `/` by `createLiveframeServer` (SPA fallback); `''` disables |
  *
  * Secure by default: nobody gets in without a token unless the app turns `anonymous` on, and
  * there is no built-in secret. Without a secret in local development mode no secret is made up
@@ -95,7 +95,7 @@ export const serverConfigSchema = z.object({
   seed: z.boolean().default(true),
   directEvents: z.boolean().default(true),
   synchronous: z.enum(['normal', 'full']).default('normal'),
-  /** Built web app to serve on `/`; default apps/web/dist when built; '' disables. */
+  /** Built web app `createLiveframeServer` serves on `/`; none by default (the demo passes apps/web/dist); '' disables. */
   staticDir: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

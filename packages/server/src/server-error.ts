@@ -17,7 +17,7 @@ export type ServerErrorCode =
   | 'INSECURE_CONFIG';
 
 /**
- * The one error type of apps/server (house rule 2); `formatError` turns it into a tRPC error.
+ * The one error type of the server library (house rule 2); `formatError` turns it into a tRPC error.
  *
  * @example throw new ServerError('FRAME_TIMEOUT', 'replica did not reach g:42 within 5000 ms');
  */

@@ -6,7 +6,7 @@ import { ordersRouter } from './orders-router.ts';
 
 /**
  * The demo app's router: the live protocol plus the dashboard domain. The web client imports its
- * type only: `import type { AppRouter } from '@liveframe/server'`.
+ * type only: `import type { AppRouter } from '@liveframe/demo-server'`.
  */
 export const appRouter = createRouter({
   live: liveRouter,

@@ -99,7 +99,7 @@ function claimString(payload: JWTPayload, name: string, maxLength: number): stri
  *   audience: 'https://api.example.com',
  *   claims: { tenantId: 'https://example.com/tenant' },
  * });
- * await createLiveframeServer({ authenticate, config });
+ * await createLiveframe({ router, schema, authenticate, config });
  */
 export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticator {
   const key = keyFor(options);
