@@ -87,7 +87,7 @@ describe('live registrations stay exact', () => {
     expect(await client.events.next()).toMatchObject({ data: { type: 'invalidate', queries: ['item-2'] } });
     // A quick reconnect: the server still holds the one query, and says which.
     client.unsubscribe();
-    const resumed = await subscribed(client, w1.position.generation + ':' + w1.position.frame);
+    const resumed = await subscribed(client, `${w1.position.generation}:${w1.position.frame}`);
     expect(resumed.data).toMatchObject({ type: 'live', registered: 1 });
     expect(resumed.data.type === 'live' && resumed.data.digest).toMatch(/^[0-9a-f]{16}$/);
     await driver.run('UPDATE items SET qty = qty + 1 WHERE id = 2');
