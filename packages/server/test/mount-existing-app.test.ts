@@ -133,7 +133,14 @@ describe('liveframe mounted in an existing app', () => {
       const { frame } = await http.notes.add.mutate({ body: 'first' });
       const event = await next();
       expect(event).toMatchObject({ type: 'invalidate', queries: ['notes'], position: frame });
+      const runs = async () => {
+        const text = await (await fetch(`http://${base}/metrics`)).text();
+        return Number(/^liveframe_live_query_runs_total (\d+)$/m.exec(text)?.[1]);
+      };
+      const before = await runs();
+      expect(before).toBeGreaterThan(0); // the registration ran it to learn what it reads
       expect(await trpc.notes.list.query()).toEqual({ tag: 'request', notes: [{ id: 1, body: 'first' }] });
+      expect(await runs()).toBeGreaterThan(before);
       // Unauthenticated requests are refused with liveframe's code.
       await expect(
         createTRPCClient<typeof appRouter>({

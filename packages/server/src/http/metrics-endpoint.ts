@@ -29,6 +29,12 @@ export function renderMetrics(input: { services: LiveframeServices; clients: num
     ['liveframe_live_queries', hub.queries, 'gauge', 'registered live queries'],
     ['liveframe_change_events_total', hub.published, 'counter', 'capture events processed'],
     ['liveframe_events_sent_total', snapshot.eventsSent, 'counter', 'subscription events sent'],
+    [
+      'liveframe_live_query_runs_total',
+      snapshot.liveQueryRuns,
+      'counter',
+      'live query executions (client fetches and the server re-running hit queries)',
+    ],
     ['liveframe_events_per_second', snapshot.eventsPerSecond, 'gauge', 'subscription events sent per second'],
     [
       'liveframe_slow_clients_cut_total',

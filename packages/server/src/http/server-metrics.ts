@@ -8,6 +8,7 @@ export class ServerMetrics {
   readonly #loopDelay = monitorEventLoopDelay({ resolution: 10 });
   #frameWaits = { reached: 0, timeout: 0, 'generation-changed': 0 };
   #eventsSent = 0;
+  #liveQueryRuns = 0;
   #slowClientsCut = 0;
   #rate = { at: Date.now(), count: 0, perSecond: 0 };
 
@@ -21,6 +22,11 @@ export class ServerMetrics {
 
   eventSent(): void {
     this.#eventsSent++;
+  }
+
+  /** A live query procedure ran (a client's fetch, or the server's own run after a change). */
+  liveQueryRan(): void {
+    this.#liveQueryRuns++;
   }
 
   slowClientCut(): void {
@@ -44,6 +50,7 @@ export class ServerMetrics {
   snapshot() {
     return {
       eventsSent: this.#eventsSent,
+      liveQueryRuns: this.#liveQueryRuns,
       eventsPerSecond: this.eventsPerSecond(),
       slowClientsCut: this.#slowClientsCut,
       frameWaits: { ...this.#frameWaits },

@@ -10,6 +10,7 @@ import { ANNOUNCED_WAIT_MS, readFloor } from './read-floor.ts';
 /** The part of a tRPC middleware's options liveframe uses (any `initTRPC` instance provides it). */
 interface MiddlewareOptions {
   readonly type: 'query' | 'mutation' | 'subscription';
+  readonly meta?: { readonly live?: boolean } | undefined;
   readonly ctx: object;
   getRawInput(): Promise<unknown>;
   next(opts?: { getRawInput?: () => Promise<unknown> }): Promise<MiddlewareOutcome>;
@@ -39,6 +40,7 @@ export function createLiveframeMiddleware<TBuilder>(t: MiddlewareFactory<TBuilde
 
 async function runLiveframeMiddleware(opts: MiddlewareOptions): Promise<MiddlewareOutcome> {
   const ctx = opts.ctx as LiveframeContext<object>;
+  if (opts.type === 'query' && opts.meta?.live === true) ctx.services.metrics.liveQueryRan();
   const result = await readYourWrites(opts, ctx);
   // After a mutation: peers sync now instead of at their next poll (replica mode with `--peers`).
   if (opts.type === 'mutation') ctx.services.peerHints.afterWrite();
