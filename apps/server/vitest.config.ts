@@ -6,5 +6,7 @@ export default defineProject({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Memory-bound tests measure what is retained after a full collection (global.gc).
+    execArgv: ['--expose-gc'],
   },
 });

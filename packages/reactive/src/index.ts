@@ -30,5 +30,12 @@ export type { ReadSet, RowFilter } from './read-set.ts';
 export { normalizeReadSet, readSetOf } from './read-set.ts';
 export { registrationDigest } from './registration-digest.ts';
 export { sendRequestsPromptly } from './send-requests-promptly.ts';
-export type { InvalidateEvent, LiveEvent, RefetchAllEvent, SubscriptionEvent } from './subscription-event.ts';
+export type {
+  InvalidateEvent,
+  LiveEvent,
+  PushedResult,
+  RefetchAllEvent,
+  ResultsEvent,
+  SubscriptionEvent,
+} from './subscription-event.ts';
 export { mergeInvalidations } from './subscription-event.ts';

@@ -226,6 +226,19 @@ export class LiveQueryHub implements Disposable {
   }
 
   /**
+   * Offers an event the caller made (push delivery's results) to the subscriber's open
+   * subscription, in order with the hub's own events; false when it has none.
+   *
+   * @example hub.offer('client-1', { type: 'results', position, results, invalidate: [] });
+   */
+  offer(subscriberId: string, event: SubscriptionEvent): boolean {
+    const subscription = this.#subscriptions.get(subscriberId);
+    if (subscription === undefined || subscription.closed) return false;
+    subscription.offer(event);
+    return true;
+  }
+
+  /**
    * Forgets a subscriber entirely: ends its subscription and unregisters its queries.
    *
    * @example socket.on('close', () => hub.releaseSubscriber(clientId));

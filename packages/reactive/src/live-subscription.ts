@@ -53,6 +53,7 @@ export class HubSubscription implements LiveSubscription {
   readonly #onEnd: HubSubscriptionOptions['onEnd'];
   readonly #onAbort = (): void => this.end('aborted');
   #ended = false;
+  #lastPosition: FramePosition | undefined;
 
   constructor(options: HubSubscriptionOptions) {
     this.subscriberId = options.subscriberId;
@@ -80,6 +81,18 @@ export class HubSubscription implements LiveSubscription {
   /** Delivers an event, dropping tables the subscriber may not see from invalidations. */
   offer(event: SubscriptionEvent): void {
     if (this.#ended) return;
+    // Results are computed after the change that caused them; another event (a refetch-all) may
+    // have gone out meanwhile at a later position: the event keeps the order, each result its `at`.
+    const last = this.#lastPosition;
+    if (
+      event.type === 'results' &&
+      last !== undefined &&
+      last.generation === event.position.generation &&
+      last.frame > event.position.frame
+    ) {
+      event = { ...event, position: last };
+    }
+    this.#lastPosition = event.position;
     if (event.type === 'invalidate' && this.#canSee !== undefined) {
       const canSee = this.#canSee;
       event = { ...event, tables: event.tables.filter((table) => canSee(table)) };

@@ -31,11 +31,33 @@ export interface LiveEvent {
   readonly position: FramePosition;
 }
 
+/** One pushed live-query result: the client's key, the server-encoded data, the data's position. */
+export interface PushedResult {
+  readonly key: string;
+  /** The procedure's output as the server encoded it (superjson text): encoded once, shared. */
+  readonly data: string;
+  /** The position the data was read at (at or past every change it reflects). */
+  readonly at: FramePosition;
+}
+
+/**
+ * Push delivery: the current results of live queries whose result changed, computed once per
+ * distinct query on the server. `invalidate` names queries whose result is too large to push:
+ * refetch them. `position` keeps the subscription's order (never below an event already sent);
+ * each result's own `at` is the position its data is current at.
+ */
+export interface ResultsEvent {
+  readonly type: 'results';
+  readonly position: FramePosition;
+  readonly results: readonly PushedResult[];
+  readonly invalidate: readonly string[];
+}
+
 /**
  * What a subscription yields. Positions never go backwards within one subscription, so the server
  * can use `formatPosition(event.position)` as tRPC's tracked() id and resume from `lastEventId`.
  */
-export type SubscriptionEvent = LiveEvent | InvalidateEvent | RefetchAllEvent;
+export type SubscriptionEvent = LiveEvent | InvalidateEvent | RefetchAllEvent | ResultsEvent;
 
 /**
  * Merges two invalidations into one that covers both (union of queries and tables, newest position).

@@ -30,6 +30,7 @@ import { z } from 'zod';
  * | `--history-size` | `LIVEFRAME_HISTORY_SIZE` | 4096 | change sets kept for resume |
  * | `--subscription-buffer` | `LIVEFRAME_SUBSCRIPTION_BUFFER` | 256 | events queued per subscription before refetch-all |
  * | `--max-payload-bytes` | `LIVEFRAME_MAX_PAYLOAD_BYTES` | 1048576 | largest accepted WebSocket message |
+ * | `--max-push-bytes` | `LIVEFRAME_MAX_PUSH_BYTES` | 262144 | largest live result pushed (push delivery); larger ones are invalidated for a refetch |
  * | `--shutdown-grace-ms` | `LIVEFRAME_SHUTDOWN_GRACE_MS` | 5000 | drain time on SIGTERM |
  * | `--seed` / `--no-seed` | `LIVEFRAME_SEED` | seed on | seed the demo tenant when empty |
  * | `--log-level` | `LOG_LEVEL` | info | pino level (`silent` to mute) |
@@ -91,6 +92,12 @@ export const serverConfigSchema = z.object({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  /** Push delivery: a live result larger than this (encoded) is sent as an invalidation instead. */
+  maxPushBytes: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(256 * 1024),
   shutdownGraceMs: z.coerce.number().int().min(0).default(5000),
   seed: z.boolean().default(true),
   directEvents: z.boolean().default(true),
@@ -126,6 +133,7 @@ const FLAGS = {
   historySize: ['history-size', 'LIVEFRAME_HISTORY_SIZE'],
   subscriptionBufferSize: ['subscription-buffer', 'LIVEFRAME_SUBSCRIPTION_BUFFER'],
   maxPayloadBytes: ['max-payload-bytes', 'LIVEFRAME_MAX_PAYLOAD_BYTES'],
+  maxPushBytes: ['max-push-bytes', 'LIVEFRAME_MAX_PUSH_BYTES'],
   shutdownGraceMs: ['shutdown-grace-ms', 'LIVEFRAME_SHUTDOWN_GRACE_MS'],
   logLevel: ['log-level', 'LOG_LEVEL'],
   staticDir: ['static-dir', 'LIVEFRAME_STATIC_DIR'],

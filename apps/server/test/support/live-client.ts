@@ -60,8 +60,8 @@ export interface LiveClient extends AsyncDisposable {
   readonly trpc: ReturnType<typeof createTRPCClient<AppRouter>>;
   readonly events: EventQueue<{ id: string; data: LiveEventData }>;
   readonly subscriptionId: string;
-  /** Subscribes (again) with an optional lastEventId. */
-  subscribe(lastEventId?: string): void;
+  /** Subscribes (again) with an optional lastEventId, in invalidate (default) or push delivery. */
+  subscribe(lastEventId?: string, delivery?: 'invalidate' | 'push'): void;
   unsubscribe(): void;
   close(): Promise<void>;
 }
@@ -98,10 +98,14 @@ export function connectLiveClient(
     trpc,
     events,
     subscriptionId,
-    subscribe(lastEventId) {
+    subscribe(lastEventId, delivery) {
       active?.unsubscribe();
       active = trpc.live.events.subscribe(
-        { subscriptionId, ...(lastEventId === undefined ? {} : { lastEventId }) },
+        {
+          subscriptionId,
+          ...(lastEventId === undefined ? {} : { lastEventId }),
+          ...(delivery === undefined ? {} : { delivery }),
+        },
         { onData: (event) => events.push(event as { id: string; data: LiveEventData }) },
       );
     },

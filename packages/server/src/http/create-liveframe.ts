@@ -8,6 +8,7 @@ import superjson from 'superjson';
 import { WebSocketServer } from 'ws';
 import { assertAuthConfig, defaultAuthenticator } from '../auth/auth-config.ts';
 import type { Authenticator, Identity } from '../auth/identity.ts';
+import { recordIdentityAccess } from '../auth/identity-access.ts';
 import type { TablePermissions } from '../auth/table-permissions.ts';
 import { ChangeLogCompaction } from '../cluster/change-log-compaction.ts';
 import { PeerSyncHints, SYNC_HINT_PATH } from '../cluster/peer-sync-hints.ts';
@@ -255,9 +256,12 @@ export async function createLiveframe<TIdentity extends object = Identity>(
     isLiveQuery,
     deriveReadSet: async (identity, path, input) => {
       const capture: CapturedStatement[] = [];
+      // Which identity fields the run reads (SQL parameters, branches, the permission check) is
+      // its data scope: other identities that agree on them can share its result.
+      const seen = recordIdentityAccess(identity);
       const base: LiveframeContext<object> = {
-        identity,
-        db: services.requestDatabase(identity, capture),
+        identity: seen.identity,
+        db: services.requestDatabase(seen.identity, capture),
         services,
         // The read-your-writes middleware makes it read at least at the hub's position, so the
         // read-set includes every change already announced.
@@ -267,8 +271,12 @@ export async function createLiveframe<TIdentity extends object = Identity>(
       const caller = createCaller(
         (appContext === undefined ? base : await appContext(base, {})) as LiveframeContext,
       );
-      await callByPath(caller, path, input);
-      return { readSet: mergeReadSets(capture.map((statement) => statement.readSet)) };
+      const output = await callByPath(caller, path, input);
+      return {
+        readSet: mergeReadSets(capture.map((statement) => statement.readSet)),
+        output: superjson.stringify(output),
+        identityFields: seen.fields(),
+      };
     },
   };
   (services as { sessions: LiveSessions }).sessions = new LiveSessions({
@@ -277,6 +285,7 @@ export async function createLiveframe<TIdentity extends object = Identity>(
     isLiveQuery,
     maxQueriesPerSubscription: config.maxQueriesPerSubscription,
     sessionGraceMs: config.sessionGraceMs,
+    maxPushBytes: config.maxPushBytes,
     onError: (error) => logger.warn({ err: error }, 're-deriving a read-set failed'),
   });
 

@@ -28,8 +28,22 @@ export function toWire(
       };
     case 'refetch-all':
       return { type: 'refetch-all', position, reason: event.reason };
+    case 'results':
+      return {
+        type: 'results',
+        position,
+        results: event.results.map((result) => ({
+          key: result.key,
+          data: result.data,
+          at: formatPositionId(result.at),
+        })),
+        invalidate: event.invalidate as string[],
+      };
   }
 }
+
+/** Encoded bodies of results events, by event object: one object is shared by every subscriber that gets it. */
+const resultBodies = new WeakMap<object, string>();
 
 /**
  * Serializes the `result` of a tracked subscription event exactly as tRPC's WebSocket adapter
@@ -67,6 +81,14 @@ export class EventEncodingCache {
   body(event: SubscriptionEvent, subscriptionId: string, held: HeldRegistrations): string {
     const position = formatPositionId(event.position);
     if (event.type === 'live') return encodeResultBody(position, toWire(event, subscriptionId, held));
+    if (event.type === 'results') {
+      let body = resultBodies.get(event);
+      if (body === undefined) {
+        body = encodeResultBody(position, toWire(event, subscriptionId, held));
+        resultBodies.set(event, body);
+      }
+      return body;
+    }
     if (position !== this.#position) {
       this.#position = position;
       this.#bodies.clear();
@@ -75,7 +97,9 @@ export class EventEncodingCache {
     const key =
       event.type === 'invalidate'
         ? `i\u0000${event.queries.join('\u0001')}\u0000${event.tables.join('\u0001')}`
-        : `r\u0000${event.reason}`;
+        : event.type === 'refetch-all'
+          ? `r\u0000${event.reason}`
+          : '';
     let body = this.#bodies.get(key);
     if (body === undefined) {
       body = encodeResultBody(position, toWire(event, subscriptionId, held));
@@ -122,6 +146,7 @@ function sameEnvelope(a: SubscriptionRequest, b: SubscriptionRequest): boolean {
 
 /** Whether two shared (non-`live`) events encode alike: the cache's content key, compared in place. */
 function sameContent(a: SubscriptionEvent, b: SubscriptionEvent): boolean {
+  if (a.type === 'results' || b.type === 'results') return a === b;
   if (a.position.frame !== b.position.frame || a.position.generation !== b.position.generation) return false;
   if (a.type === 'invalidate') {
     return b.type === 'invalidate' && sameStrings(a.queries, b.queries) && sameStrings(a.tables, b.tables);

@@ -26,4 +26,12 @@ export type LiveEventData =
       readonly queries: string[];
       readonly tables: string[];
     }
-  | { readonly type: 'refetch-all'; readonly position: string; readonly reason: string };
+  | { readonly type: 'refetch-all'; readonly position: string; readonly reason: string }
+  | {
+      /** Push delivery: current results (superjson text of the procedure output) of changed live queries. */
+      readonly type: 'results';
+      readonly position: string;
+      readonly results: { readonly key: string; readonly data: string; readonly at: string }[];
+      /** Results too large to push: refetch these keys. */
+      readonly invalidate: string[];
+    };

@@ -1,20 +1,44 @@
 import type { FramePosition, LiveQueryHub, PublishResult } from '@liveframe/reactive';
 import { identityKey } from '../auth/identity.ts';
+import { scopeOf } from '../auth/identity-access.ts';
 import type { ReadSet } from '../db/database-contract.ts';
 
-/** What running a live query once taught the server: everything that execution read. */
+/** What running a live query once taught the server: what it read, what it returned, whose fields it used. */
 export interface DerivedReadSet {
   readonly readSet: ReadSet;
+  /** The procedure's output, encoded (superjson text) once for every subscriber. */
+  readonly output?: string;
+  /** Identity fields the execution read (its data scope); undefined when unknown (all of them). */
+  readonly identityFields?: readonly string[];
 }
 
-/** Runs a live query procedure as `identity` and captures what it read. */
-export type DeriveReadSet = (identity: object, path: string, input: unknown) => Promise<DerivedReadSet>;
+/**
+ * Runs a live query procedure as `identity` and captures what it read; with `output`, also its
+ * encoded result (only push subscribers need it: encoding every run would be wasted otherwise).
+ */
+export type DeriveReadSet = (
+  identity: object,
+  path: string,
+  input: unknown,
+  options?: { readonly output: boolean },
+) => Promise<DerivedReadSet>;
+
+/** One execution's outcome, as the groups hand it to their users (LiveSessions). */
+export interface GroupRun {
+  readonly readSet: ReadSet;
+  /** Position of the first change the previous read-set missed: re-registrations catch every change after it. */
+  readonly since: FramePosition;
+  /** The position the execution read at (at or past every change published before it began). */
+  readonly at: FramePosition;
+  /** The encoded output, when it differs from the group's previous one (undefined: unchanged or not captured). */
+  readonly changedOutput: string | undefined;
+}
 
 /**
  * Registered live queries that run the same procedure on the same input as the same identity:
- * they read the same rows, so they share one read-set. The group is registered in the hub under
- * an id of its own (never a client's subscription id: those match `[A-Za-z0-9_-]{8,128}`), so it
- * keeps being matched while all its subscribers are disconnected.
+ * they read the same rows, so they share one read-set and one result. The group is registered in
+ * the hub under an id of its own (never a client's subscription id: those match
+ * `[A-Za-z0-9_-]{8,128}`), so it keeps being matched while all its subscribers are disconnected.
  */
 export interface QueryGroup {
   readonly id: string;
@@ -39,6 +63,11 @@ export interface QueryGroup {
    * change after it (a change between the hit and the next execution's start included).
    */
   hitAt: FramePosition | undefined;
+  /** The latest encoded output and the position it was read at. */
+  output: string | undefined;
+  outputAt: FramePosition | undefined;
+  /** Identity fields the latest execution read; undefined: not known (the whole identity). */
+  identityFields: readonly string[] | undefined;
 }
 
 const GROUP_KEY = 'read-set';
@@ -46,23 +75,31 @@ const GROUP_KEY = 'read-set';
 export interface LiveQueryGroupsOptions {
   readonly hub: LiveQueryHub;
   readonly derive: DeriveReadSet;
-  /** Re-registers the group's attached users with its new read-set (LiveSessions). */
-  readonly onReadSet: (group: QueryGroup, readSet: ReadSet, since: FramePosition) => void;
+  /** A group ran again: its users get the new read-set, and push subscribers the changed result. */
+  readonly onRun: (group: QueryGroup, run: GroupRun) => void;
+  /** Every run of one scheduling round finished (push deliveries are flushed then). */
+  readonly onRoundEnd?: () => void;
+  /** Whether some user of the group receives pushed results (then runs capture the output). */
+  readonly wantsOutput?: (group: QueryGroup) => boolean;
   readonly onError: (error: unknown) => void;
 }
 
 /**
- * The read-sets of live queries, one per group (path, input, identity), each the exact set of
- * rows and tables its latest execution read.
+ * The read-sets and results of live queries, one per group (path, input, identity), each the
+ * exact set of rows and tables its latest execution read, and the output it returned.
  *
  * A read-set can change with the data: a procedure that reads an order, then the customer the
  * order points to, reads another customer row once the order's foreign key moves; a procedure may
  * branch on what it read. No heuristic on parameter values can tell which executions depend on
  * data (a foreign key may equal an input value), so every change that hits a group's read-set
  * runs the group once more (in the background, after the change's events went out) and its
- * read-set becomes what that execution read. That costs one execution per distinct affected
- * query per change, independent of how many clients hold it. The re-registration uses the
- * execution's start position as `since`, so a change that lands while it runs is never lost.
+ * read-set becomes what that execution read. The re-registration uses the first hit as `since`,
+ * so a change that lands while it runs is never lost.
+ *
+ * Groups whose identities agree on every identity field the query read (its data scope: e.g.
+ * only the tenant and the role) are run once per round and share the execution: server work per
+ * change is one execution per distinct affected query, however many users hold it. An execution
+ * that reads a field on which two members disagree is not shared; they run separately.
  */
 export class LiveQueryGroups {
   readonly #options: LiveQueryGroupsOptions;
@@ -72,6 +109,8 @@ export class LiveQueryGroups {
   #scheduled = false;
   #closed = false;
   #nextId = 0;
+  #runs = 0;
+  #inFlight = 0;
 
   constructor(options: LiveQueryGroupsOptions) {
     this.#options = options;
@@ -80,6 +119,11 @@ export class LiveQueryGroups {
   /** Distinct live queries (groups) held. */
   get size(): number {
     return this.#groups.size;
+  }
+
+  /** Executions made for groups (registration and re-runs; shared ones count once). */
+  get runs(): number {
+    return this.#runs;
   }
 
   /** Whether a hub subscriber id is a group's (not a client's). */
@@ -96,6 +140,8 @@ export class LiveQueryGroups {
     let group = this.#groups.get(cacheKey);
     if (group === undefined) {
       const id = `group:${++this.#nextId}`;
+      const since = this.#options.hub.position;
+      this.#runs++;
       const first = this.#options.derive(identity, path, input);
       const created: QueryGroup = {
         id,
@@ -110,13 +156,15 @@ export class LiveQueryGroups {
         deriving: true,
         dirty: false,
         hitAt: undefined,
+        output: undefined,
+        outputAt: undefined,
+        identityFields: undefined,
       };
       group = created;
       this.#groups.set(cacheKey, created);
       this.#byHubId.set(id, created);
-      const since = this.#options.hub.position;
       first.then(
-        (derived) => this.#settle(created, derived.readSet, since, since),
+        (derived) => this.#settle([created], derived, since, since),
         () => {
           created.deriving = false;
           // Nobody can use a group whose first execution failed: the next acquire runs it anew.
@@ -146,6 +194,12 @@ export class LiveQueryGroups {
   leave(group: QueryGroup, user: string): void {
     group.users.delete(user);
     this.#collect(group);
+  }
+
+  /** Runs the group again soon (e.g. a push subscriber needs its result and none was captured). */
+  refresh(group: QueryGroup): void {
+    this.#mark(group, this.#options.hub.position);
+    this.#schedule();
   }
 
   /**
@@ -186,57 +240,118 @@ export class LiveQueryGroups {
   #schedule(): void {
     if (this.#scheduled || this.#pending.size === 0) return;
     this.#scheduled = true;
-    // After the current events went out: re-deriving is never on the invalidation's path.
+    // After the current events went out: re-running is never on the invalidation's path.
     setImmediate(() => {
       this.#scheduled = false;
       const groups = [...this.#pending];
       this.#pending.clear();
-      for (const group of groups) this.#rederive(group);
+      this.#round(groups);
     });
   }
 
-  #rederive(group: QueryGroup): void {
-    if (this.#closed || this.#byHubId.get(group.id) !== group) return;
-    if (group.deriving) {
-      group.dirty = true;
-      return;
+  /** One scheduling round: groups with the same query and data scope share one execution. */
+  #round(groups: QueryGroup[]): void {
+    const buckets = new Map<string, QueryGroup[]>();
+    for (const group of groups) {
+      if (this.#closed || this.#byHubId.get(group.id) !== group) continue;
+      if (group.deriving) {
+        group.dirty = true;
+        continue;
+      }
+      const scope =
+        group.identityFields === undefined
+          ? identityKey(group.identity)
+          : scopeOf(group.identity, group.identityFields);
+      const key = JSON.stringify([group.path, group.input ?? null, group.identityFields ?? null, scope]);
+      const bucket = buckets.get(key);
+      if (bucket === undefined) buckets.set(key, [group]);
+      else bucket.push(group);
     }
-    group.deriving = true;
-    group.dirty = false;
-    // The execution reads at least at `start` (the read floor): it sees every change published so far.
-    const start = this.#options.hub.position;
-    const since = group.hitAt ?? start;
-    group.hitAt = undefined;
-    this.#options.derive(group.identity, group.path, group.input).then(
-      (derived) => this.#settle(group, derived.readSet, since, start),
-      (error: unknown) => {
-        // A query that now fails (e.g. forbidden after a schema change) keeps its last read-set.
-        group.deriving = false;
-        group.hitAt ??= since;
-        this.#options.onError(error);
-        if (group.dirty) this.#rederive(group);
-      },
-    );
+    for (const bucket of buckets.values()) this.#run(bucket);
+    if (this.#inFlight === 0) this.#options.onRoundEnd?.();
   }
 
-  #settle(group: QueryGroup, readSet: ReadSet, since: FramePosition, start: FramePosition): void {
-    group.deriving = false;
-    if (this.#closed || this.#byHubId.get(group.id) !== group) return;
-    group.readSet = readSet;
-    const hub = this.#options.hub;
-    hub.registerQuery({ subscriberId: group.id, key: GROUP_KEY, readSet });
-    this.#options.onReadSet(group, readSet, since);
-    // A change the execution could not see (published after `start`) may already have moved
-    // what it should read: run it again. Changes up to `start` are in what it read.
-    const head = hub.position;
-    const moved = head.generation !== start.generation || head.frame !== start.frame;
-    if (moved && hub.changedSince(start, readSet)) group.hitAt = start;
-    if (group.dirty || group.hitAt !== undefined) {
+  #run(bucket: QueryGroup[]): void {
+    const leader = bucket[0]!;
+    // The execution reads at least at `start` (the read floor): it sees every change published so far.
+    const start = this.#options.hub.position;
+    const sinces = bucket.map((group) => group.hitAt ?? start);
+    for (const group of bucket) {
+      group.deriving = true;
       group.dirty = false;
-      group.hitAt ??= start;
-      this.#pending.add(group);
-      this.#schedule();
+      group.hitAt = undefined;
     }
+    const output = bucket.some((group) => this.#options.wantsOutput?.(group) === true);
+    this.#runs++;
+    this.#inFlight++;
+    this.#options
+      .derive(leader.identity, leader.path, leader.input, { output })
+      .then(
+        (derived) => {
+          const fields = derived.identityFields;
+          const scope = fields === undefined ? undefined : scopeOf(leader.identity, fields);
+          const shared: QueryGroup[] = [];
+          for (const [index, group] of bucket.entries()) {
+            // The execution may have read fields the bucket did not key on: members that differ
+            // there did not get their own result, so they run on their own.
+            if (group === leader || (scope !== undefined && scopeOf(group.identity, fields!) === scope)) {
+              shared.push(group);
+            } else {
+              group.deriving = false;
+              group.hitAt ??= sinces[index]!;
+              this.#pending.add(group);
+            }
+          }
+          for (const group of shared) this.#settle([group], derived, sinces[bucket.indexOf(group)]!, start);
+          this.#schedule();
+        },
+        (error: unknown) => {
+          // A query that now fails (e.g. forbidden after a schema change) keeps its last read-set.
+          for (const [index, group] of bucket.entries()) {
+            group.deriving = false;
+            group.hitAt ??= sinces[index]!;
+            if (group.dirty) this.#pending.add(group);
+          }
+          this.#options.onError(error);
+          this.#schedule();
+        },
+      )
+      .finally(() => {
+        this.#inFlight--;
+        if (this.#inFlight === 0) this.#options.onRoundEnd?.();
+      });
+  }
+
+  #settle(groups: QueryGroup[], derived: DerivedReadSet, since: FramePosition, start: FramePosition): void {
+    const hub = this.#options.hub;
+    for (const group of groups) {
+      group.deriving = false;
+      if (this.#closed || this.#byHubId.get(group.id) !== group) continue;
+      const { readSet } = derived;
+      group.readSet = readSet;
+      group.identityFields = derived.identityFields;
+      let changedOutput: string | undefined;
+      if (derived.output !== undefined && derived.output !== group.output) {
+        changedOutput = derived.output;
+        group.output = derived.output;
+        group.outputAt = start;
+      } else if (derived.output !== undefined) {
+        group.outputAt = start;
+      }
+      hub.registerQuery({ subscriberId: group.id, key: GROUP_KEY, readSet });
+      this.#options.onRun(group, { readSet, since, at: start, changedOutput });
+      // A change the execution could not see (published after `start`) may already have moved
+      // what it should read: run it again. Changes up to `start` are in what it read.
+      const head = hub.position;
+      const moved = head.generation !== start.generation || head.frame !== start.frame;
+      if (moved && hub.changedSince(start, readSet)) group.hitAt = start;
+      if (group.dirty || group.hitAt !== undefined) {
+        group.dirty = false;
+        group.hitAt ??= start;
+        this.#pending.add(group);
+      }
+    }
+    this.#schedule();
   }
 
   #collect(group: QueryGroup): void {

@@ -35,7 +35,7 @@ export const liveRouter = createRouter({
     // Before the generator yields anything: tRPC would report a plain throw here as an internal error.
     let held: HeldRegistrations;
     try {
-      held = sessions.attach(input.subscriptionId, ctx.identity, after);
+      held = sessions.attach(input.subscriptionId, ctx.identity, after, input.delivery ?? 'invalidate');
     } catch (error) {
       throw toTRPCError(error);
     }
@@ -46,6 +46,8 @@ export const liveRouter = createRouter({
       bufferSize: options.subscriptionBufferSize,
       canSee: (table) => permissions.canRead(ctx.identity, table),
     });
+    // After the ack is queued: a resumed push subscription gets the results it missed.
+    sessions.resumePush(input.subscriptionId, after);
     try {
       if (request !== undefined && ctx.socket !== undefined) {
         // The ack goes through tRPC (after its `started`); when tRPC asks for the next event,

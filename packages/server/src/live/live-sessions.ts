@@ -1,9 +1,15 @@
-import type { FramePosition, LiveQueryHub, PublishResult } from '@liveframe/reactive';
+import type {
+  FramePosition,
+  LiveQueryHub,
+  PublishResult,
+  PushedResult,
+  ResultsEvent,
+} from '@liveframe/reactive';
 import { registrationDigest, tryParsePosition } from '@liveframe/reactive';
 import { identityKey } from '../auth/identity.ts';
 import type { ReadSet } from '../db/database-contract.ts';
 import { ServerError } from '../server-error.ts';
-import { type DeriveReadSet, LiveQueryGroups, type QueryGroup } from './live-query-groups.ts';
+import { type DeriveReadSet, type GroupRun, LiveQueryGroups, type QueryGroup } from './live-query-groups.ts';
 
 export type { DerivedReadSet } from './live-query-groups.ts';
 
@@ -28,12 +34,17 @@ interface Registration {
   readonly group: QueryGroup;
 }
 
+/** How a subscription learns about changes (PROTOCOL.md): refetch instructions, or the results. */
+export type LiveDelivery = 'invalidate' | 'push';
+
 interface Session {
   readonly id: string;
   readonly owner: string;
   readonly queries: Map<string, Registration>;
   streams: number;
   expiry: NodeJS.Timeout | undefined;
+  /** Of the latest stream; a detached session keeps it for its return. */
+  delivery: LiveDelivery;
 }
 
 export interface LiveSessionsOptions {
@@ -42,6 +53,8 @@ export interface LiveSessionsOptions {
   readonly isLiveQuery: (path: string) => boolean;
   readonly maxQueriesPerSubscription: number;
   readonly sessionGraceMs: number;
+  /** Pushed results larger than this (encoded bytes) go out as an invalidation of that key. */
+  readonly maxPushBytes: number;
   readonly onError: (error: unknown) => void;
 }
 
@@ -67,7 +80,8 @@ export class LiveSessions {
       hub: options.hub,
       derive: options.derive,
       onError: options.onError,
-      onReadSet: (group, readSet, since) => this.#reregister(group, readSet, since),
+      onRun: (group, run) => this.#afterRun(group, run),
+      onRoundEnd: () => this.#flushPushes(),
     });
   }
 
@@ -81,6 +95,11 @@ export class LiveSessions {
     return this.#groups.size;
   }
 
+  /** Executions the server made of live queries itself (registrations and re-runs; shared ones once). */
+  get runs(): number {
+    return this.#groups.runs;
+  }
+
   /** Whether a hub subscriber id is one of the groups' own registrations, not a client's. */
   isGroupId(subscriberId: string): boolean {
     return this.#groups.isGroupId(subscriberId);
@@ -92,19 +111,54 @@ export class LiveSessions {
    * lastEventId) as `since`: what they missed while no stream was open is told on subscribe.
    * Throws `UNKNOWN_SUBSCRIPTION` when the id belongs to another identity.
    */
-  attach(subscriptionId: string, identity: object, after: string | undefined): HeldRegistrations {
+  attach(
+    subscriptionId: string,
+    identity: object,
+    after: string | undefined,
+    delivery: LiveDelivery = 'invalidate',
+  ): HeldRegistrations {
     const session = this.#sessions.get(subscriptionId) ?? this.#create(subscriptionId, identity);
     this.#checkOwner(session, identity);
     session.streams++;
     if (session.expiry !== undefined) clearTimeout(session.expiry);
     session.expiry = undefined;
     const since = after === undefined ? undefined : (tryParsePosition(after) ?? undefined);
-    for (const [key, registration] of session.queries) {
-      const readSet = registration.group.readSet;
-      if (readSet === undefined) continue; // registered once its first execution finishes
-      this.#options.hub.registerQuery({ subscriberId: subscriptionId, key, readSet, since });
+    const hub = this.#options.hub;
+    if (session.delivery === 'invalidate' && delivery === 'push') {
+      for (const key of session.queries.keys()) hub.unregisterQuery(subscriptionId, key);
+    }
+    session.delivery = delivery;
+    if (delivery === 'invalidate') {
+      for (const [key, registration] of session.queries) {
+        const readSet = registration.group.readSet;
+        if (readSet === undefined) continue; // registered once its first execution finishes
+        hub.registerQuery({ subscriberId: subscriptionId, key, readSet, since });
+      }
     }
     return held(session);
+  }
+
+  /**
+   * The stream's first event went to the hub (`hub.subscribe`): a push subscription resuming from
+   * `after` gets the current result of every registered query whose result changed since then (all
+   * of them when `after` cannot be compared), as one `results` event.
+   */
+  resumePush(subscriptionId: string, after: string | undefined): void {
+    const session = this.#sessions.get(subscriptionId);
+    if (session === undefined || session.delivery !== 'push' || after === undefined) return;
+    const since = tryParsePosition(after);
+    for (const [key, { group }] of session.queries) {
+      if (group.output === undefined || group.outputAt === undefined) {
+        this.#groups.refresh(group);
+        continue;
+      }
+      const stale =
+        since === null ||
+        since.generation !== group.outputAt.generation ||
+        since.frame < group.outputAt.frame;
+      if (stale) this.#queuePush(session.id, key, group.output, group.outputAt);
+    }
+    this.#flushPushes();
   }
 
   /** The stream ended; the registrations stay for the grace period. */
@@ -185,7 +239,10 @@ export class LiveSessions {
         this.#groups.leave(previous.group, userOf(session.id, query.key));
       }
       // Registered without `since`: staleness is answered in `stale`, not as an extra event.
-      hub.registerQuery({ subscriberId: subscriptionId, key: query.key, readSet });
+      // Push subscriptions are matched through their group (its results are pushed).
+      if (session.delivery === 'invalidate') {
+        hub.registerQuery({ subscriberId: subscriptionId, key: query.key, readSet });
+      }
       const since = sinces[index]!;
       if (since === null || hub.changedSince(since, readSet)) stale.push(query.key);
     }
@@ -209,16 +266,71 @@ export class LiveSessions {
     this.#groups.close();
   }
 
-  /** A group has a new read-set: its users whose stream is open get it, `since` its execution began. */
-  #reregister(group: QueryGroup, readSet: ReadSet, since: FramePosition): void {
+  /**
+   * A group ran: its invalidate-mode users whose stream is open get the new read-set (`since` the
+   * first change the old one missed); its push-mode users get the result if it changed.
+   * Detached sessions are brought up to date on attach.
+   */
+  #afterRun(group: QueryGroup, run: GroupRun): void {
     for (const user of group.users) {
       const [subscriptionId, key] = user.split('\0') as [string, string];
       const session = this.#sessions.get(subscriptionId);
       if (session === undefined || session.queries.get(key)?.group !== group) continue;
-      // A detached session's queries are registered again, with the client's position, on attach.
       if (session.streams === 0) continue;
-      this.#options.hub.registerQuery({ subscriberId: subscriptionId, key, readSet, since });
+      if (session.delivery === 'invalidate') {
+        this.#options.hub.registerQuery({
+          subscriberId: subscriptionId,
+          key,
+          readSet: run.readSet,
+          since: run.since,
+        });
+      } else if (run.changedOutput !== undefined) {
+        this.#queuePush(subscriptionId, key, run.changedOutput, run.at);
+      }
     }
+  }
+
+  /** Results waiting for the end of the current round, per subscription. */
+  readonly #pushes = new Map<string, { results: PushedResult[]; invalidate: string[]; at: FramePosition }>();
+
+  #queuePush(subscriptionId: string, key: string, data: string, at: FramePosition): void {
+    let pending = this.#pushes.get(subscriptionId);
+    if (pending === undefined) {
+      pending = { results: [], invalidate: [], at };
+      this.#pushes.set(subscriptionId, pending);
+    }
+    if (at.generation === pending.at.generation && at.frame > pending.at.frame) pending.at = at;
+    if (Buffer.byteLength(data) > this.#options.maxPushBytes) pending.invalidate.push(key);
+    else pending.results.push({ key, data, at });
+  }
+
+  /**
+   * Sends the round's results, one event per subscription; subscriptions that get the same
+   * results share one event object (and so one encoding, live-delivery.ts).
+   */
+  #flushPushes(): void {
+    if (this.#pushes.size === 0) return;
+    const shared = new Map<string, ResultsEvent>();
+    for (const [subscriptionId, pending] of this.#pushes) {
+      const signature = JSON.stringify([
+        pending.at,
+        pending.invalidate,
+        pending.results.map((result) => [result.key, result.at.frame, result.data.length]),
+      ]);
+      let event = shared.get(signature);
+      // Same keys, positions and sizes: compare the (already shared) strings to be sure.
+      if (event === undefined || !sameResults(event.results, pending.results)) {
+        event = {
+          type: 'results',
+          position: pending.at,
+          results: pending.results,
+          invalidate: pending.invalidate,
+        };
+        shared.set(signature, event);
+      }
+      this.#options.hub.offer(subscriptionId, event);
+    }
+    this.#pushes.clear();
   }
 
   #create(subscriptionId: string, identity: object): Session {
@@ -228,6 +340,7 @@ export class LiveSessions {
       queries: new Map(),
       streams: 0,
       expiry: undefined,
+      delivery: 'invalidate',
     };
     this.#sessions.set(subscriptionId, session);
     return session;
@@ -296,4 +409,20 @@ function parseSince(since: string | null | undefined): FramePosition | null {
     );
   }
   return position;
+}
+
+function sameResults(a: readonly PushedResult[], b: readonly PushedResult[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (
+      x.key !== y.key ||
+      x.data !== y.data ||
+      x.at.frame !== y.at.frame ||
+      x.at.generation !== y.at.generation
+    )
+      return false;
+  }
+  return true;
 }

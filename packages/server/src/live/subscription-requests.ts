@@ -6,6 +6,8 @@ import { z } from 'zod';
 export const liveEventsInputSchema = z.object({
   subscriptionId: z.string().regex(/^[A-Za-z0-9_-]{8,128}$/),
   lastEventId: z.string().max(300).nullish(),
+  /** `push`: changed results are sent (`results` events); `invalidate` (default): refetch instructions. */
+  delivery: z.enum(['invalidate', 'push']).optional(),
 });
 
 /** The tRPC envelope fields of one `live.events` subscription request on a socket. */
