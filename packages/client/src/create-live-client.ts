@@ -17,6 +17,7 @@ import superjson from 'superjson';
 import { ConnectionTracker, trackWebSocketClient } from './connection-tracker.ts';
 import { FrameClock } from './frame-clock.ts';
 import { InvalidationLog } from './invalidation-log.ts';
+import type { LiveDelivery } from './live-channel.ts';
 import { LiveQueryRegistry } from './live-query-registry.ts';
 import { minFrameLink } from './min-frame-link.ts';
 import { DEFAULT_LIVE_PATHS, type LiveProcedurePaths, trpcLiveChannel } from './trpc-live-channel.ts';
@@ -36,6 +37,11 @@ export interface LiveClientOptions {
   readonly token?: () => string | null | undefined;
   /** Bring your own TanStack Query client; a new one with live-friendly defaults otherwise. */
   readonly queryClient?: QueryClient;
+  /**
+   * `push` (default): changed results arrive with the event and go straight into the cache (one
+   * execution per distinct query on the server); `invalidate`: events name the queries to refetch.
+   */
+  readonly delivery?: LiveDelivery;
   /** Send queries and mutations as HTTP batches; the live subscription always uses the socket. */
   readonly http?: boolean;
   /** Stable per tab; generated when omitted. */
@@ -150,6 +156,7 @@ export function createLiveClient<TRouter extends AnyTRPCRouter>(
     ...(options.subscriptionId === undefined ? {} : { subscriptionId: options.subscriptionId }),
     onAcknowledged: () => connection.dispatch({ type: 'subscription-acknowledged' }),
     onError,
+    delivery: options.delivery ?? 'push',
   });
   const liveRegistry = registry;
   const stopTracking = trackWebSocketClient(wsClient, connection, () => liveRegistry.connectionLost());

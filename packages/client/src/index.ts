@@ -29,6 +29,7 @@ export {
 export { InvalidationLog, type InvalidationRecord } from './invalidation-log.ts';
 export type {
   LiveChannel,
+  LiveDelivery,
   LiveEventData,
   LiveRegistration,
   LiveUpdateInput,

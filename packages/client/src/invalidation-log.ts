@@ -14,6 +14,8 @@ export interface InvalidationRecord {
   readonly refetched: readonly string[];
   /** tRPC paths of queries skipped because their data was already at or past the frame. */
   readonly skipped: readonly string[];
+  /** Push delivery: queries whose new result arrived with the event (no refetch). */
+  readonly pushed?: readonly string[];
   /** From the first event until every refetch settled; null while refetches are in flight. */
   readonly durationMs: number | null;
   /** Why queries were refetched without a matching change: a refetch-all or a late registration. */

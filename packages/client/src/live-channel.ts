@@ -21,7 +21,20 @@ export type LiveEventData =
       readonly tables: readonly string[];
     }
   /** Continuity was lost (generation change, unknown resume point, slow socket): refetch all. */
-  | { readonly type: 'refetch-all'; readonly position: string; readonly reason: string };
+  | { readonly type: 'refetch-all'; readonly position: string; readonly reason: string }
+  /**
+   * Push delivery: the new results of changed live queries (`data`: the procedure's output as
+   * superjson text, `at`: the position it was read at); `invalidate`: results too large to push.
+   */
+  | {
+      readonly type: 'results';
+      readonly position: string;
+      readonly results: readonly { readonly key: string; readonly data: string; readonly at: string }[];
+      readonly invalidate: readonly string[];
+    };
+
+/** How the server tells this client about changes: refetch instructions, or the new results. */
+export type LiveDelivery = 'invalidate' | 'push';
 
 /** One live query as `live.update` registers it. */
 export interface LiveRegistration {
@@ -61,6 +74,7 @@ export interface LiveChannel {
       readonly onEvent: (id: string | undefined, data: LiveEventData) => void;
       readonly onError: (error: unknown) => void;
     },
+    options?: { readonly delivery?: LiveDelivery },
   ): () => void;
   update(input: LiveUpdateInput): Promise<LiveUpdateResult>;
 }

@@ -1,9 +1,10 @@
 import { registrationDigest } from '@liveframe/reactive';
 import { hashKey, type QueryClient, type QueryKey } from '@tanstack/query-core';
+import superjson from 'superjson';
 import type { FrameClock } from './frame-clock.ts';
 import { type FramePosition, formatFramePosition, isAtOrPast, parseFramePosition } from './frame-position.ts';
 import type { InvalidationLog } from './invalidation-log.ts';
-import type { LiveChannel, LiveEventData, LiveRegistration } from './live-channel.ts';
+import type { LiveChannel, LiveDelivery, LiveEventData, LiveRegistration } from './live-channel.ts';
 import { liveframeCodeOf } from './min-frame-link.ts';
 import { newSubscriptionId } from './subscription-id.ts';
 
@@ -26,6 +27,13 @@ export interface LiveQueryRegistryOptions {
   readonly readyTimeoutMs?: number;
   /** The server acknowledged the subscription: the connection is live from `position`. */
   readonly onAcknowledged?: (position: FramePosition) => void;
+  /**
+   * `push` (default): the server sends the new results of changed queries, put straight into
+   * the cache; `invalidate`: it names them and they are refetched (PROTOCOL.md).
+   */
+  readonly delivery?: LiveDelivery;
+  /** Decodes a pushed result (the server's transformer): superjson's `parse` by default. */
+  readonly decode?: (data: string) => unknown;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -128,18 +136,22 @@ export class LiveQueryRegistry {
   /** Opens the one live subscription; idempotent. */
   start(): void {
     if (this.#stop !== null || this.#closed) return;
-    this.#stop = this.#options.channel.subscribe(this.subscriptionId, {
-      onEvent: (_id, data) => this.#onEvent(data),
-      onError: (error) => {
-        // The server ended the subscription with an error (a socket loss does not end it: wsLink
-        // resubscribes by itself). Subscribe again after a pause; the ack resyncs everything.
-        this.#options.onError?.(error);
-        this.#stop = null;
-        this.connectionLost();
-        this.#dirty = true;
-        this.#restartTimer = setTimeout(() => this.start(), RESUBSCRIBE_DELAY_MS);
+    this.#stop = this.#options.channel.subscribe(
+      this.subscriptionId,
+      {
+        onEvent: (_id, data) => this.#onEvent(data),
+        onError: (error) => {
+          // The server ended the subscription with an error (a socket loss does not end it: wsLink
+          // resubscribes by itself). Subscribe again after a pause; the ack resyncs everything.
+          this.#options.onError?.(error);
+          this.#stop = null;
+          this.connectionLost();
+          this.#dirty = true;
+          this.#restartTimer = setTimeout(() => this.start(), RESUBSCRIBE_DELAY_MS);
+        },
       },
-    });
+      { delivery: this.#options.delivery ?? 'push' },
+    );
   }
 
   /**
@@ -312,8 +324,54 @@ export class LiveQueryRegistry {
       case 'invalidate':
         for (const key of data.queries) this.#enqueue(key, position, data.tables, undefined);
         break;
+      case 'results':
+        this.#applyResults(data, position);
+        break;
     }
     this.#publish();
+  }
+
+  /**
+   * Pushed results go straight into the cache, unless the cached data (or a fetch) is already at
+   * or past them; a fetch still in flight is cancelled, since it may have read older data.
+   */
+  #applyResults(data: Extract<LiveEventData, { type: 'results' }>, position: FramePosition | null): void {
+    const { queryClient, log } = this.#options;
+    const decode = this.#options.decode ?? superjson.parse;
+    const pushed: string[] = [];
+    const skipped: string[] = [];
+    for (const result of data.results) {
+      const entry = this.#entries.get(result.key);
+      const at = parseFramePosition(result.at);
+      if (entry === undefined || at === null) continue;
+      const floors = this.#floorsOf(result.key);
+      const done = floors.done;
+      if (done !== null && done !== undefined && isAtOrPast(done, at) && !isAtOrPast(at, done)) {
+        skipped.push(entry.registration.path);
+        continue;
+      }
+      if (floors.inflight !== undefined) {
+        // The fetch's own result must not overwrite this newer one when it lands.
+        floors.ticket = ++this.#tickets;
+        delete floors.inflight;
+        void queryClient.cancelQueries({ queryKey: entry.registration.queryKey, exact: true });
+      }
+      floors.done = at;
+      queryClient.setQueryData(entry.registration.queryKey, decode(result.data));
+      pushed.push(entry.registration.path);
+    }
+    for (const key of data.invalidate) this.#enqueue(key, position, [], undefined);
+    if (pushed.length > 0 || skipped.length > 0) {
+      log.add({
+        receivedAt: Date.now(),
+        position,
+        tables: [],
+        refetched: [],
+        skipped,
+        pushed,
+        durationMs: 0,
+      });
+    }
   }
 
   /** Whether the server's ack describes exactly the mounted queries it should hold (rejected ones never are). */

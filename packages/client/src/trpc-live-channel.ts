@@ -22,10 +22,10 @@ export function trpcLiveChannel(
   paths: LiveProcedurePaths = DEFAULT_LIVE_PATHS,
 ): LiveChannel {
   return {
-    subscribe(subscriptionId, handlers) {
+    subscribe(subscriptionId, handlers, options) {
       const subscription = client.subscription(
         paths.events,
-        { subscriptionId },
+        options?.delivery === undefined ? { subscriptionId } : { subscriptionId, delivery: options.delivery },
         {
           onData(value: unknown) {
             const event = trackedEventOf(value);

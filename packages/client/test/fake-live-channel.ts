@@ -2,6 +2,7 @@ import { registrationDigest } from '@liveframe/reactive';
 import { TRPCClientError } from '@trpc/client';
 import type {
   LiveChannel,
+  LiveDelivery,
   LiveEventData,
   LiveRegistration,
   LiveUpdateInput,
@@ -20,6 +21,8 @@ export class FakeLiveChannel implements LiveChannel {
   position = 'g1:0';
   /** Frame of the newest change the server knows of: registrations with an older `since` are stale. */
   changedAt = 0;
+  /** What the registry asked for when it subscribed (delivery mode). */
+  subscribeOptions: { readonly delivery?: LiveDelivery } | undefined;
   /** Procedure paths the server refuses to register (like a non-live query): the whole call fails. */
   readonly rejectPaths = new Set<string>();
   #onEvent: ((id: string | undefined, data: LiveEventData) => void) | null = null;
@@ -31,8 +34,10 @@ export class FakeLiveChannel implements LiveChannel {
       onEvent: (id: string | undefined, data: LiveEventData) => void;
       onError: (error: unknown) => void;
     },
+    options?: { readonly delivery?: LiveDelivery },
   ): () => void {
     this.subscriptions++;
+    this.subscribeOptions = options;
     this.#onEvent = handlers.onEvent;
     this.#onError = handlers.onError;
     return () => {

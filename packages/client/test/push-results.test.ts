@@ -1,0 +1,85 @@
+import { hashKey, QueryClient, QueryObserver } from '@tanstack/query-core';
+import superjson from 'superjson';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidationLog } from '../src/invalidation-log.ts';
+import { withLiveFetch } from '../src/live-query-options.ts';
+import { LiveQueryRegistry } from '../src/live-query-registry.ts';
+import { FakeLiveChannel } from './fake-live-channel.ts';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+function setup() {
+  const queryClient = new QueryClient();
+  const channel = new FakeLiveChannel();
+  const log = new InvalidationLog();
+  const registry = new LiveQueryRegistry({ queryClient, channel, log, subscriptionId: 'tab-push' });
+  registry.start();
+  cleanups.push(
+    () => registry.close(),
+    () => queryClient.clear(),
+  );
+  const queryKey = [['orders', 'list'], { type: 'query' }] as const;
+  let calls = 0;
+  const observer = new QueryObserver(
+    queryClient,
+    withLiveFetch(
+      {
+        queryKey,
+        queryFn: async () => ({ fetched: ++calls }),
+        staleTime: Number.POSITIVE_INFINITY,
+        trpc: { path: 'orders.list' },
+      },
+      registry,
+    ),
+  );
+  cleanups.push(observer.subscribe(() => {}));
+  cleanups.push(registry.register({ queryKey, path: 'orders.list', input: undefined }));
+  return { queryClient, channel, log, queryKey, key: hashKey(queryKey), fetches: () => calls };
+}
+
+describe('push delivery in the client registry', () => {
+  it('subscribes with delivery push by default and puts pushed results into the cache without a fetch', async () => {
+    const { queryClient, channel, log, queryKey, key, fetches } = setup();
+    expect(channel.subscribeOptions).toEqual({ delivery: 'push' });
+    channel.ack(1);
+    await settle();
+    expect(fetches()).toBe(1);
+    const rows = [{ id: 7, at: new Date(0) }];
+    channel.emit({
+      type: 'results',
+      position: 'g1:5',
+      results: [{ key, data: superjson.stringify(rows), at: 'g1:5' }],
+      invalidate: [],
+    });
+    await settle();
+    // Decoded with the transformer (the Date survives), no refetch.
+    expect(queryClient.getQueryData(queryKey)).toEqual(rows);
+    expect(fetches()).toBe(1);
+    expect(log.getSnapshot()[0]).toMatchObject({ pushed: ['orders.list'], refetched: [] });
+    // An older result (a slower execution) never replaces newer data.
+    channel.emit({
+      type: 'results',
+      position: 'g1:6',
+      results: [{ key, data: superjson.stringify([]), at: 'g1:4' }],
+      invalidate: [],
+    });
+    await settle();
+    expect(queryClient.getQueryData(queryKey)).toEqual(rows);
+  });
+
+  it('refetches a result the server could not push (too large)', async () => {
+    const { channel, key, fetches } = setup();
+    channel.ack(1);
+    await settle();
+    channel.emit({ type: 'results', position: 'g1:3', results: [], invalidate: [key] });
+    await settle();
+    expect(fetches()).toBe(2);
+  });
+});
