@@ -328,6 +328,7 @@ export class LiveQueryGroups {
       group.deriving = false;
       if (this.#closed || this.#byHubId.get(group.id) !== group) continue;
       const { readSet } = derived;
+      const unchanged = group.readSet !== undefined && sameReadSet(group.readSet, readSet);
       group.readSet = readSet;
       group.identityFields = derived.identityFields;
       let changedOutput: string | undefined;
@@ -338,7 +339,8 @@ export class LiveQueryGroups {
       } else if (derived.output !== undefined) {
         group.outputAt = start;
       }
-      hub.registerQuery({ subscriberId: group.id, key: GROUP_KEY, readSet });
+      // Re-indexing costs per group; a shared run hands hundreds of groups the same read-set.
+      if (!unchanged) hub.registerQuery({ subscriberId: group.id, key: GROUP_KEY, readSet });
       this.#options.onRun(group, { readSet, since, at: start, changedOutput });
       // A change the execution could not see (published after `start`) may already have moved
       // what it should read: run it again. Changes up to `start` are in what it read.
@@ -366,4 +368,19 @@ export class LiveQueryGroups {
     this.#pending.delete(group);
     if (!this.#closed) this.#options.hub.releaseSubscriber(group.id);
   }
+}
+
+/** Whether two read-sets name the same tables with the same row filters. */
+function sameReadSet(a: ReadSet, b: ReadSet): boolean {
+  if (a === b) return true;
+  if (a.tables.size !== b.tables.size) return false;
+  for (const [table, filter] of a.tables) {
+    const other = b.tables.get(table);
+    if (other === undefined || other.kind !== filter.kind) return false;
+    if (filter.kind === 'rowids' && other.kind === 'rowids') {
+      if (filter.rowids.size !== other.rowids.size) return false;
+      for (const rowid of filter.rowids) if (!other.rowids.has(rowid)) return false;
+    }
+  }
+  return true;
 }
