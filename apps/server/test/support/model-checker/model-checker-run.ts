@@ -54,6 +54,7 @@ export interface Violation {
 
 export interface CheckerResult {
   readonly profile: string;
+  readonly delivery: DeliveryMode;
   readonly seed: number;
   readonly steps: number;
   readonly writes: number;
@@ -73,6 +74,10 @@ export interface CheckerResult {
     readonly twinMounts: number;
     readonly strandedRenames: number;
   };
+  /** Fetches the clients sent, and pushed results they applied / skipped (held data was newer). */
+  readonly fetches: number;
+  readonly pushedApplied: number;
+  readonly pushedSkipped: number;
   readonly wallMs: number;
 }
 
@@ -513,7 +518,9 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
             violate({
               ...base,
               kind: 'wrong-result',
-              detail: `holds ${entry.result.json} (fetched with minFrame ${entry.result.minFrame}), primary has ${expected}`,
+              detail:
+                `holds ${entry.result.json} (${entry.result.pushed ? `pushed, read at ${entry.result.at}` : `fetched with minFrame ${entry.result.minFrame}`}),` +
+                ` primary has ${expected}`,
             });
             repair.push([client, entry.key]);
           }
@@ -542,8 +549,11 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
       await step();
       if ((stepIndex + 1) % batch === 0 || stepIndex === options.steps - 1) await check();
     }
+    const total = (count: (client: ProtocolClient) => number) =>
+      clients.reduce((sum, client) => sum + count(client), 0);
     return {
       profile: profile.name,
+      delivery,
       seed: options.seed,
       steps: options.steps,
       writes,
@@ -553,6 +563,9 @@ export async function runModelChecker(options: CheckerOptions): Promise<CheckerR
       shapesMounted,
       mutationKinds,
       targeted,
+      fetches: total((c) => c.fetches),
+      pushedApplied: total((c) => c.pushedApplied),
+      pushedSkipped: total((c) => c.pushedSkipped),
       wallMs: Date.now() - started,
     };
   } finally {

@@ -6,8 +6,8 @@ import { atOrAfter, laterOf } from './positions.ts';
 import { canonical, type QueryInput } from './query-shapes.ts';
 
 /**
- * How results reach clients. Only `invalidate` exists today (events name queries, the client
- * refetches); `push` (events carry results) plugs in at {@link ProtocolClient.onResultEvent}.
+ * How results reach clients: `invalidate` (events name queries, the client refetches) or `push`
+ * (`results` events carry the new results; {@link ProtocolClient.onResultEvent}).
  */
 export type DeliveryMode = 'invalidate' | 'push';
 
@@ -15,14 +15,25 @@ type LiveEvent =
   | { type: 'live'; position: string; subscriptionId: string; registered: number; digest?: unknown }
   | { type: 'invalidate'; position: string; queries: string[]; tables: string[] }
   | { type: 'refetch-all'; position: string; reason: string }
+  | {
+      type: 'results';
+      position: string;
+      results: { key: string; data: string; at: string }[];
+      invalidate: string[];
+    }
   | { type: string; position: string; [field: string]: unknown };
 
 export interface MountedQuery {
   readonly key: string;
   readonly shape: string;
   readonly input: QueryInput;
-  /** The last result applied (the answer of the newest fetch issued). */
-  result: { value: unknown; json: string; minFrame: string | undefined } | undefined;
+  /**
+   * The last result applied: the answer of the newest fetch issued, or a pushed result. `at` is
+   * the position it is known current at (a fetch's `minFrame`, a push's `at`).
+   */
+  result:
+    | { value: unknown; json: string; minFrame: string | undefined; at: string | undefined; pushed: boolean }
+    | undefined;
   /** Bumped by every fetch; only the newest fetch's answer is applied. */
   fetchSeq: number;
   /** Data missing or known outdated and no fetch could be sent (disconnected, failed). */
@@ -47,6 +58,8 @@ interface Connection {
   readonly trpc: ReturnType<typeof createTRPCUntypedClient>;
   readonly subscription: { unsubscribe(): void };
   readonly generation: number;
+  /** The `at` of the last result pushed per key on this connection (must never go backwards). */
+  readonly pushedAt: Map<string, string>;
   /** The first event arrived (its registration work may still be running). */
   firstEventSeen: boolean;
   /** The registration after the first event is done. */
@@ -102,6 +115,13 @@ export class ProtocolClient {
   readonly #inFlight = new Set<Promise<unknown>>();
   #updates: Promise<void> = Promise.resolve();
   readonly #firstEvents: { position: string; type: string }[] = [];
+  /** Fetches sent (mounts, stale answers, invalidations, refetch-all, repairs). */
+  fetches = 0;
+  /** Pushed results applied / skipped because the held data was newer. */
+  pushedApplied = 0;
+  pushedSkipped = 0;
+  /** Keys a `results` event asked to refetch (too large to push). */
+  pushInvalidations = 0;
 
   constructor(options: {
     name: string;
@@ -145,6 +165,7 @@ export class ProtocolClient {
     const input = {
       subscriptionId: this.subscriptionId,
       ...(this.lastEventId === undefined ? {} : { lastEventId: this.lastEventId }),
+      ...(this.#delivery === 'push' ? { delivery: 'push' } : {}),
     };
     const subscription = trpc.subscription('live.events', input, {
       onData: (event: unknown) => {
@@ -159,6 +180,7 @@ export class ProtocolClient {
       trpc,
       subscription,
       generation,
+      pushedAt: new Map(),
       firstEventSeen: false,
       firstEventDone: false,
     };
@@ -238,11 +260,51 @@ export class ProtocolClient {
     }
   }
 
-  /** Hook for `push` delivery (results inside events); unused in `invalidate` mode. */
-  onResultEvent(data: LiveEvent): boolean {
-    if (this.#delivery !== 'push') return false;
-    this.#anomaly(`push delivery is not implemented in the model yet (event ${data.type})`);
-    return false;
+  /**
+   * `push` delivery: a `results` event carries the new result of each key (superjson text) read
+   * at `at`; it replaces the held data unless that is known current at a later position, and
+   * supersedes a fetch in flight (which may have read older data; every later change of the
+   * query's result is pushed again). Keys in `invalidate` (too large to push) are refetched.
+   * `connection` is undefined for an event of a socket already closed: its data is still applied,
+   * its refetches wait for the next connection. Returns whether the event was a `results` event.
+   */
+  onResultEvent(data: LiveEvent, connection: Connection | undefined): boolean {
+    if (data.type !== 'results') return false;
+    if (this.#delivery !== 'push') {
+      this.#anomaly('results event on an invalidate subscription');
+      return true;
+    }
+    const { results, invalidate } = data as Extract<LiveEvent, { type: 'results'; invalidate: string[] }>;
+    for (const pushed of results) {
+      const entry = this.mounted.get(pushed.key);
+      if (entry === undefined) continue; // unmounted meanwhile
+      if (connection !== undefined) {
+        const last = connection.pushedAt.get(pushed.key);
+        if (last !== undefined && !atOrAfter(pushed.at, last)) {
+          this.#anomaly(`pushed result of ${pushed.key} went backwards: at ${pushed.at} after ${last}`);
+        }
+        connection.pushedAt.set(pushed.key, pushed.at);
+      }
+      const held = entry.result?.at;
+      if (held !== undefined && !atOrAfter(pushed.at, held)) {
+        this.pushedSkipped++;
+        continue;
+      }
+      const value = superjson.parse(pushed.data);
+      entry.fetchSeq++; // a fetch in flight must not overwrite this
+      entry.result = { value, json: canonical(value), minFrame: undefined, at: pushed.at, pushed: true };
+      entry.needsFetch = false;
+      entry.lastError = undefined;
+      this.pushedApplied++;
+    }
+    for (const key of invalidate) {
+      const entry = this.mounted.get(key);
+      if (entry === undefined) continue;
+      this.pushInvalidations++;
+      if (connection === undefined) entry.needsFetch = true;
+      else this.#fetch(entry);
+    }
+    return true;
   }
 
   #ref(entry: MountedQuery, since: string | undefined): QueryRef {
@@ -271,10 +333,11 @@ export class ProtocolClient {
     }
     const minFrame = laterOf(this.highestFrame, this.lastEventId);
     const input = minFrame === undefined ? entry.input : { $liveframe: { minFrame }, input: entry.input };
+    this.fetches++;
     const request = connection.trpc.query(`mc.${entry.shape}`, input).then(
       (value) => {
         if (this.mounted.get(entry.key) !== entry || entry.fetchSeq !== seq) return;
-        entry.result = { value, json: canonical(value), minFrame };
+        entry.result = { value, json: canonical(value), minFrame, at: minFrame, pushed: false };
         entry.needsFetch = false;
         entry.lastError = undefined;
       },
@@ -338,6 +401,7 @@ export class ProtocolClient {
     this.lastEventId = id;
     if (!current) {
       // An event of a socket we already closed: act on it at the next connection.
+      if (this.onResultEvent(data, undefined)) return;
       if (data.type === 'invalidate') {
         for (const key of (data as { queries: string[] }).queries) {
           const entry = this.mounted.get(key);
@@ -354,7 +418,7 @@ export class ProtocolClient {
       this.#firstEvent(connection, id, data);
       return;
     }
-    if (this.onResultEvent(data)) return;
+    if (this.onResultEvent(data, connection)) return;
     if (data.type === 'invalidate') {
       for (const key of (data as { queries: string[] }).queries) {
         const entry = this.mounted.get(key);
