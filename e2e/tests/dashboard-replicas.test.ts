@@ -37,6 +37,12 @@ describe('dashboard on two replica servers', () => {
     await reader.orderRow(id).waitFor({ timeout: DEADLINE_MS });
     // Still the first page load: the live query brought the row, not a navigation.
     expect(await reader.page.evaluate('performance.getEntriesByType("navigation").length')).toBe(1);
+    // Push delivery (the client's default): server B sent the new orders list itself, no refetch.
+    expect(
+      await reader.page.evaluate(
+        'window.__liveframe.log.getSnapshot().some((r) => (r.pushed ?? []).includes("orders.list"))',
+      ),
+    ).toBe(true);
   });
 
   it('reads its own write from server B right after writing through server A (minFrame)', async () => {

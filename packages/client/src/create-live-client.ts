@@ -42,6 +42,8 @@ export interface LiveClientOptions {
    * execution per distinct query on the server); `invalidate`: events name the queries to refetch.
    */
   readonly delivery?: LiveDelivery;
+  /** Decodes pushed results: the server router's transformer (superjson's `parse` by default). */
+  readonly decode?: (data: string) => unknown;
   /** Send queries and mutations as HTTP batches; the live subscription always uses the socket. */
   readonly http?: boolean;
   /** Stable per tab; generated when omitted. */
@@ -157,6 +159,7 @@ export function createLiveClient<TRouter extends AnyTRPCRouter>(
     onAcknowledged: () => connection.dispatch({ type: 'subscription-acknowledged' }),
     onError,
     delivery: options.delivery ?? 'push',
+    ...(options.decode === undefined ? {} : { decode: options.decode }),
   });
   const liveRegistry = registry;
   const stopTracking = trackWebSocketClient(wsClient, connection, () => liveRegistry.connectionLost());

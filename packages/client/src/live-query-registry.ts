@@ -350,7 +350,18 @@ export class LiveQueryRegistry {
         skipped.push(entry.registration.path);
         continue;
       }
-      if (floors.inflight !== undefined) {
+      const inflight = floors.inflight;
+      if (
+        inflight !== undefined &&
+        inflight !== null &&
+        isAtOrPast(inflight, at) &&
+        !isAtOrPast(at, inflight)
+      ) {
+        // A fetch already reading past this result (e.g. one that carried a newer minFrame) wins.
+        skipped.push(entry.registration.path);
+        continue;
+      }
+      if (inflight !== undefined) {
         // The fetch's own result must not overwrite this newer one when it lands.
         floors.ticket = ++this.#tickets;
         delete floors.inflight;

@@ -48,7 +48,13 @@ function trackedEventOf(value: unknown): { id: string | undefined; data: LiveEve
   if (typeof value !== 'object' || value === null || !('data' in value)) return null;
   const data = value.data as { type?: unknown; position?: unknown } | null;
   if (typeof data !== 'object' || data === null || typeof data.position !== 'string') return null;
-  if (data.type !== 'live' && data.type !== 'invalidate' && data.type !== 'refetch-all') return null;
+  if (
+    data.type !== 'live' &&
+    data.type !== 'invalidate' &&
+    data.type !== 'refetch-all' &&
+    data.type !== 'results'
+  )
+    return null;
   const id = 'id' in value && typeof value.id === 'string' ? value.id : undefined;
   return { id, data: data as LiveEventData };
 }

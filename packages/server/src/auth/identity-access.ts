@@ -2,7 +2,8 @@
  * An identity that records which of its fields a procedure read: a live query's result depends on
  * the identity only through them (its SQL parameters, its branches, the table-permission check),
  * so registrations of other identities that agree on those fields can share one execution.
- * Reading every key (spreading, JSON.stringify, `in`) counts as reading all of them.
+ * Listing the keys (spreading, JSON.stringify, Object.keys) counts as reading all of them; `in`
+ * and property reads count the one key.
  *
  * @example const seen = recordIdentityAccess(identity); run(seen.identity); seen.fields() // ['tenantId', 'role']
  */

@@ -254,7 +254,7 @@ export async function createLiveframe<TIdentity extends object = Identity>(
         ...(capture === undefined ? {} : { capture }),
       }),
     isLiveQuery,
-    deriveReadSet: async (identity, path, input) => {
+    deriveReadSet: async (identity, path, input, runOptions) => {
       const capture: CapturedStatement[] = [];
       // Which identity fields the run reads (SQL parameters, branches, the permission check) is
       // its data scope: other identities that agree on them can share its result.
@@ -274,7 +274,8 @@ export async function createLiveframe<TIdentity extends object = Identity>(
       const output = await callByPath(caller, path, input);
       return {
         readSet: mergeReadSets(capture.map((statement) => statement.readSet)),
-        output: superjson.stringify(output),
+        // Only push subscribers need the result: encoding it for every run would be wasted.
+        ...(runOptions?.output === true ? { output: superjson.stringify(output) } : {}),
         identityFields: seen.fields(),
       };
     },

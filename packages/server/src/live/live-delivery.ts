@@ -44,6 +44,8 @@ export function toWire(
 
 /** Encoded bodies of results events, by event object: one object is shared by every subscriber that gets it. */
 const resultBodies = new WeakMap<object, string>();
+/** Encoded messages of results events, per request envelope, by event object. */
+const resultMessages = new WeakMap<object, Map<string, OutgoingMessage>>();
 
 /**
  * Serializes the `result` of a tracked subscription event exactly as tRPC's WebSocket adapter
@@ -124,6 +126,22 @@ export class EventEncodingCache {
     }
     const body = this.body(event, subscriptionId, held);
     if (event.type === 'live') return new OutgoingMessage(Buffer.from(encodeEventMessage(request, body)));
+    if (event.type === 'results') {
+      // Kept with the event object (shared by its subscribers), not in the per-position maps:
+      // push subscriptions may never see another position change that would clear those.
+      let byRequest = resultMessages.get(event);
+      if (byRequest === undefined) {
+        byRequest = new Map();
+        resultMessages.set(event, byRequest);
+      }
+      const envelope = request.jsonrpc ? request.idJson : `${request.idJson}\u0000`;
+      let message = byRequest.get(envelope);
+      if (message === undefined) {
+        message = new OutgoingMessage(Buffer.from(encodeEventMessage(request, body)));
+        byRequest.set(envelope, message);
+      }
+      return message;
+    }
     let byRequest = this.#messages.get(body);
     if (byRequest === undefined) {
       byRequest = new Map();

@@ -63,7 +63,7 @@ export interface QueryGroup {
    * change after it (a change between the hit and the next execution's start included).
    */
   hitAt: FramePosition | undefined;
-  /** The latest encoded output and the position it was read at. */
+  /** The latest encoded output and the position of the run that produced it (when it last changed). */
   output: string | undefined;
   outputAt: FramePosition | undefined;
   /** Identity fields the latest execution read; undefined: not known (the whole identity). */
@@ -77,8 +77,6 @@ export interface LiveQueryGroupsOptions {
   readonly derive: DeriveReadSet;
   /** A group ran again: its users get the new read-set, and push subscribers the changed result. */
   readonly onRun: (group: QueryGroup, run: GroupRun) => void;
-  /** Every run of one scheduling round finished (push deliveries are flushed then). */
-  readonly onRoundEnd?: () => void;
   /** Whether some user of the group receives pushed results (then runs capture the output). */
   readonly wantsOutput?: (group: QueryGroup) => boolean;
   readonly onError: (error: unknown) => void;
@@ -110,7 +108,6 @@ export class LiveQueryGroups {
   #closed = false;
   #nextId = 0;
   #runs = 0;
-  #inFlight = 0;
 
   constructor(options: LiveQueryGroupsOptions) {
     this.#options = options;
@@ -268,7 +265,6 @@ export class LiveQueryGroups {
       else bucket.push(group);
     }
     for (const bucket of buckets.values()) this.#run(bucket);
-    if (this.#inFlight === 0) this.#options.onRoundEnd?.();
   }
 
   #run(bucket: QueryGroup[]): void {
@@ -283,43 +279,36 @@ export class LiveQueryGroups {
     }
     const output = bucket.some((group) => this.#options.wantsOutput?.(group) === true);
     this.#runs++;
-    this.#inFlight++;
-    this.#options
-      .derive(leader.identity, leader.path, leader.input, { output })
-      .then(
-        (derived) => {
-          const fields = derived.identityFields;
-          const scope = fields === undefined ? undefined : scopeOf(leader.identity, fields);
-          const shared: QueryGroup[] = [];
-          for (const [index, group] of bucket.entries()) {
-            // The execution may have read fields the bucket did not key on: members that differ
-            // there did not get their own result, so they run on their own.
-            if (group === leader || (scope !== undefined && scopeOf(group.identity, fields!) === scope)) {
-              shared.push(group);
-            } else {
-              group.deriving = false;
-              group.hitAt ??= sinces[index]!;
-              this.#pending.add(group);
-            }
-          }
-          for (const group of shared) this.#settle([group], derived, sinces[bucket.indexOf(group)]!, start);
-          this.#schedule();
-        },
-        (error: unknown) => {
-          // A query that now fails (e.g. forbidden after a schema change) keeps its last read-set.
-          for (const [index, group] of bucket.entries()) {
+    this.#options.derive(leader.identity, leader.path, leader.input, { output }).then(
+      (derived) => {
+        const fields = derived.identityFields;
+        const scope = fields === undefined ? undefined : scopeOf(leader.identity, fields);
+        const shared: QueryGroup[] = [];
+        for (const [index, group] of bucket.entries()) {
+          // The execution may have read fields the bucket did not key on: members that differ
+          // there did not get their own result, so they run on their own.
+          if (group === leader || (scope !== undefined && scopeOf(group.identity, fields!) === scope)) {
+            shared.push(group);
+          } else {
             group.deriving = false;
             group.hitAt ??= sinces[index]!;
-            if (group.dirty) this.#pending.add(group);
+            this.#pending.add(group);
           }
-          this.#options.onError(error);
-          this.#schedule();
-        },
-      )
-      .finally(() => {
-        this.#inFlight--;
-        if (this.#inFlight === 0) this.#options.onRoundEnd?.();
-      });
+        }
+        for (const group of shared) this.#settle([group], derived, sinces[bucket.indexOf(group)]!, start);
+        this.#schedule();
+      },
+      (error: unknown) => {
+        // A query that now fails (e.g. forbidden after a schema change) keeps its last read-set.
+        for (const [index, group] of bucket.entries()) {
+          group.deriving = false;
+          group.hitAt ??= sinces[index]!;
+          if (group.dirty) this.#pending.add(group);
+        }
+        this.#options.onError(error);
+        this.#schedule();
+      },
+    );
   }
 
   #settle(groups: QueryGroup[], derived: DerivedReadSet, since: FramePosition, start: FramePosition): void {
@@ -335,8 +324,6 @@ export class LiveQueryGroups {
       if (derived.output !== undefined && derived.output !== group.output) {
         changedOutput = derived.output;
         group.output = derived.output;
-        group.outputAt = start;
-      } else if (derived.output !== undefined) {
         group.outputAt = start;
       }
       // Re-indexing costs per group; a shared run hands hundreds of groups the same read-set.

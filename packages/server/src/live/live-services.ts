@@ -47,6 +47,11 @@ export interface LiveframeServices {
   readonly eventEncoding: EventEncodingCache;
   requestDatabase(identity: object, capture?: CapturedStatement[]): RequestDatabase;
   /** Runs a live query procedure as `identity` and returns what it read (set once the router exists). */
-  deriveReadSet(identity: object, path: string, input: unknown): Promise<DerivedReadSet>;
+  deriveReadSet(
+    identity: object,
+    path: string,
+    input: unknown,
+    options?: { readonly output: boolean },
+  ): Promise<DerivedReadSet>;
   isLiveQuery(path: string): boolean;
 }

@@ -81,7 +81,7 @@ export class LiveSessions {
       derive: options.derive,
       onError: options.onError,
       onRun: (group, run) => this.#afterRun(group, run),
-      onRoundEnd: () => this.#flushPushes(),
+      wantsOutput: (group) => this.#hasPushUser(group),
     });
   }
 
@@ -290,18 +290,41 @@ export class LiveSessions {
     }
   }
 
+  #hasPushUser(group: QueryGroup): boolean {
+    for (const user of group.users) {
+      const session = this.#sessions.get(user.slice(0, user.indexOf('\0')));
+      if (session?.delivery === 'push') return true;
+    }
+    return false;
+  }
+
+  #flushScheduled = false;
+
   /** Results waiting for the end of the current round, per subscription. */
   readonly #pushes = new Map<string, { results: PushedResult[]; invalidate: string[]; at: FramePosition }>();
 
   #queuePush(subscriptionId: string, key: string, data: string, at: FramePosition): void {
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      // Runs that finish before the next turn of the event loop go out together, one event per
+      // subscription; no run waits for another (a slow one must not hold the others back).
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        this.#flushPushes();
+      });
+    }
     let pending = this.#pushes.get(subscriptionId);
     if (pending === undefined) {
       pending = { results: [], invalidate: [], at };
       this.#pushes.set(subscriptionId, pending);
     }
     if (at.generation === pending.at.generation && at.frame > pending.at.frame) pending.at = at;
-    if (Buffer.byteLength(data) > this.#options.maxPushBytes) pending.invalidate.push(key);
-    else pending.results.push({ key, data, at });
+    // A later run of the same query in this round replaces the earlier result.
+    const earlier = pending.results.findIndex((result) => result.key === key);
+    if (earlier >= 0) pending.results.splice(earlier, 1);
+    if (Buffer.byteLength(data) > this.#options.maxPushBytes) {
+      if (!pending.invalidate.includes(key)) pending.invalidate.push(key);
+    } else pending.results.push({ key, data, at });
   }
 
   /**
