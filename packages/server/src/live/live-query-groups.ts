@@ -32,6 +32,8 @@ export interface GroupRun {
   readonly at: FramePosition;
   /** The encoded output, when it differs from the group's previous one (undefined: unchanged or not captured). */
   readonly changedOutput: string | undefined;
+  /** Its size in bytes (UTF-8), measured once for every group sharing the run. */
+  readonly outputBytes: number;
 }
 
 /**
@@ -328,7 +330,7 @@ export class LiveQueryGroups {
       }
       // Re-indexing costs per group; a shared run hands hundreds of groups the same read-set.
       if (!unchanged) hub.registerQuery({ subscriberId: group.id, key: GROUP_KEY, readSet });
-      this.#options.onRun(group, { readSet, since, at: start, changedOutput });
+      this.#options.onRun(group, { readSet, since, at: start, changedOutput, outputBytes: bytesOf(derived) });
       // A change the execution could not see (published after `start`) may already have moved
       // what it should read: run it again. Changes up to `start` are in what it read.
       const head = hub.position;
@@ -370,4 +372,16 @@ function sameReadSet(a: ReadSet, b: ReadSet): boolean {
     }
   }
   return true;
+}
+
+/** UTF-8 size of a run's output, measured once per run (a shared run settles many groups). */
+const outputSizes = new WeakMap<DerivedReadSet, number>();
+function bytesOf(derived: DerivedReadSet): number {
+  if (derived.output === undefined) return 0;
+  let bytes = outputSizes.get(derived);
+  if (bytes === undefined) {
+    bytes = Buffer.byteLength(derived.output);
+    outputSizes.set(derived, bytes);
+  }
+  return bytes;
 }

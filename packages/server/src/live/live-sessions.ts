@@ -285,7 +285,7 @@ export class LiveSessions {
           since: run.since,
         });
       } else if (run.changedOutput !== undefined) {
-        this.#queuePush(subscriptionId, key, run.changedOutput, run.at);
+        this.#queuePush(subscriptionId, key, run.changedOutput, run.at, run.outputBytes);
       }
     }
   }
@@ -303,7 +303,13 @@ export class LiveSessions {
   /** Results waiting for the end of the current round, per subscription. */
   readonly #pushes = new Map<string, { results: PushedResult[]; invalidate: string[]; at: FramePosition }>();
 
-  #queuePush(subscriptionId: string, key: string, data: string, at: FramePosition): void {
+  #queuePush(
+    subscriptionId: string,
+    key: string,
+    data: string,
+    at: FramePosition,
+    bytes = Buffer.byteLength(data),
+  ): void {
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       // Runs that finish before the next turn of the event loop go out together, one event per
@@ -322,7 +328,7 @@ export class LiveSessions {
     // A later run of the same query in this round replaces the earlier result.
     const earlier = pending.results.findIndex((result) => result.key === key);
     if (earlier >= 0) pending.results.splice(earlier, 1);
-    if (Buffer.byteLength(data) > this.#options.maxPushBytes) {
+    if (bytes > this.#options.maxPushBytes) {
       if (!pending.invalidate.includes(key)) pending.invalidate.push(key);
     } else pending.results.push({ key, data, at });
   }
