@@ -66,7 +66,9 @@ async function mixed(delivery: DeliveryMode): Promise<CheckerResult[]> {
 async function focused(delivery: DeliveryMode): Promise<CheckerResult[]> {
   const results: CheckerResult[] = [];
   for (const profile of Object.values(PROFILES).filter((p) => p.name !== 'mixed')) {
-    results.push(await runModelChecker({ seed: FOCUSED_SEED, steps: FOCUSED_STEPS, profile, delivery, ...log }));
+    results.push(
+      await runModelChecker({ seed: FOCUSED_SEED, steps: FOCUSED_STEPS, profile, delivery, ...log }),
+    );
   }
   console.log(summary(`single-cause profiles, ${delivery}`, results));
   expectNoViolations(results);
@@ -80,7 +82,10 @@ async function focused(delivery: DeliveryMode): Promise<CheckerResult[]> {
 }
 
 /** Push mode received results and fetched less than invalidate mode did on the same workload. */
-function expectPushSavedFetches(push: readonly CheckerResult[], invalidate: readonly CheckerResult[] | undefined) {
+function expectPushSavedFetches(
+  push: readonly CheckerResult[],
+  invalidate: readonly CheckerResult[] | undefined,
+) {
   expect(sum(push, (r) => r.pushedApplied)).toBeGreaterThan(0);
   for (const result of push) expect(result.pushedApplied).toBeGreaterThan(0);
   // Invalidate mode never gets results.

@@ -212,22 +212,27 @@ describe('property: pushed results stay within their scope and converge (real en
               totals.refused += viewer.refused.size;
               expect(viewer.anomalies).toEqual([]);
               for (const [key, reason] of viewer.refused) {
-                expect(role === 'analyst' && key.startsWith('list'), `${viewer.name} refused ${key}: ${reason}`).toBe(
-                  true,
-                );
+                expect(
+                  role === 'analyst' && key.startsWith('list'),
+                  `${viewer.name} refused ${key}: ${reason}`,
+                ).toBe(true);
               }
               for (const payload of viewer.pushed) {
                 totals.scopeChecks++;
                 const value = superjson.parse(payload.data);
                 if (payload.key.startsWith('list')) {
                   for (const row of (value as { rows: { id: number }[] }).rows) {
-                    expect(orderTenants.get(row.id), `${viewer.name} ${payload.key} row ${row.id}`).toBe(tenantId);
+                    expect(orderTenants.get(row.id), `${viewer.name} ${payload.key} row ${row.id}`).toBe(
+                      tenantId,
+                    );
                   }
                 } else if (payload.key.startsWith('order-')) {
                   if (value !== null) expect(orderTenants.get((value as { id: number }).id)).toBe(tenantId);
                 } else if (payload.key.startsWith('events')) {
                   for (const row of value as { id: number }[]) {
-                    expect(eventTenants.get(row.id), `${viewer.name} ${payload.key} event ${row.id}`).toBe(tenantId);
+                    expect(eventTenants.get(row.id), `${viewer.name} ${payload.key} event ${row.id}`).toBe(
+                      tenantId,
+                    );
                   }
                 } else if (payload.key === 'kpis') {
                   let seen = kpisByTenant.get(tenantId);
@@ -239,7 +244,8 @@ describe('property: pushed results stay within their scope and converge (real en
             for (const [tenant, payloads] of kpisByTenant) {
               for (const [other, others] of kpisByTenant) {
                 if (other === tenant) continue;
-                for (const payload of payloads) expect(others.has(payload), `${tenant} kpis at ${other}`).toBe(false);
+                for (const payload of payloads)
+                  expect(others.has(payload), `${tenant} kpis at ${other}`).toBe(false);
               }
             }
           } finally {

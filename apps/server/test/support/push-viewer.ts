@@ -79,7 +79,10 @@ export class PushViewer implements AsyncDisposable {
   /** Subscribes in push mode and resolves at the ack (or rejects at the deadline). */
   async subscribe(deadlineMs = 10_000): Promise<void> {
     const acked = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no ack within ${deadlineMs} ms`)), deadlineMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.name}: no ack within ${deadlineMs} ms`)),
+        deadlineMs,
+      );
       this.#acked = () => {
         clearTimeout(timer);
         resolve();
