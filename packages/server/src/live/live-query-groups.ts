@@ -79,6 +79,8 @@ export interface LiveQueryGroupsOptions {
   readonly derive: DeriveReadSet;
   /** A group ran again: its users get the new read-set, and push subscribers the changed result. */
   readonly onRun: (group: QueryGroup, run: GroupRun) => void;
+  /** No run is in flight any more (the runs of a round all finished): push deliveries go out. */
+  readonly onIdle?: () => void;
   /** Whether some user of the group receives pushed results (then runs capture the output). */
   readonly wantsOutput?: (group: QueryGroup) => boolean;
   readonly onError: (error: unknown) => void;
@@ -110,6 +112,7 @@ export class LiveQueryGroups {
   #closed = false;
   #nextId = 0;
   #runs = 0;
+  #inFlight = 0;
 
   constructor(options: LiveQueryGroupsOptions) {
     this.#options = options;
@@ -281,36 +284,43 @@ export class LiveQueryGroups {
     }
     const output = bucket.some((group) => this.#options.wantsOutput?.(group) === true);
     this.#runs++;
-    this.#options.derive(leader.identity, leader.path, leader.input, { output }).then(
-      (derived) => {
-        const fields = derived.identityFields;
-        const scope = fields === undefined ? undefined : scopeOf(leader.identity, fields);
-        const shared: QueryGroup[] = [];
-        for (const [index, group] of bucket.entries()) {
-          // The execution may have read fields the bucket did not key on: members that differ
-          // there did not get their own result, so they run on their own.
-          if (group === leader || (scope !== undefined && scopeOf(group.identity, fields!) === scope)) {
-            shared.push(group);
-          } else {
+    this.#inFlight++;
+    this.#options
+      .derive(leader.identity, leader.path, leader.input, { output })
+      .finally(() => {
+        this.#inFlight--;
+        if (this.#inFlight === 0) queueMicrotask(() => this.#inFlight === 0 && this.#options.onIdle?.());
+      })
+      .then(
+        (derived) => {
+          const fields = derived.identityFields;
+          const scope = fields === undefined ? undefined : scopeOf(leader.identity, fields);
+          const shared: QueryGroup[] = [];
+          for (const [index, group] of bucket.entries()) {
+            // The execution may have read fields the bucket did not key on: members that differ
+            // there did not get their own result, so they run on their own.
+            if (group === leader || (scope !== undefined && scopeOf(group.identity, fields!) === scope)) {
+              shared.push(group);
+            } else {
+              group.deriving = false;
+              group.hitAt ??= sinces[index]!;
+              this.#pending.add(group);
+            }
+          }
+          for (const group of shared) this.#settle([group], derived, sinces[bucket.indexOf(group)]!, start);
+          this.#schedule();
+        },
+        (error: unknown) => {
+          // A query that now fails (e.g. forbidden after a schema change) keeps its last read-set.
+          for (const [index, group] of bucket.entries()) {
             group.deriving = false;
             group.hitAt ??= sinces[index]!;
-            this.#pending.add(group);
+            if (group.dirty) this.#pending.add(group);
           }
-        }
-        for (const group of shared) this.#settle([group], derived, sinces[bucket.indexOf(group)]!, start);
-        this.#schedule();
-      },
-      (error: unknown) => {
-        // A query that now fails (e.g. forbidden after a schema change) keeps its last read-set.
-        for (const [index, group] of bucket.entries()) {
-          group.deriving = false;
-          group.hitAt ??= sinces[index]!;
-          if (group.dirty) this.#pending.add(group);
-        }
-        this.#options.onError(error);
-        this.#schedule();
-      },
-    );
+          this.#options.onError(error);
+          this.#schedule();
+        },
+      );
   }
 
   #settle(groups: QueryGroup[], derived: DerivedReadSet, since: FramePosition, start: FramePosition): void {

@@ -47,6 +47,9 @@ interface Session {
   delivery: LiveDelivery;
 }
 
+/** Longest a computed result waits for the other runs of its round before it is sent. */
+const MAX_PUSH_DELAY_MS = 25;
+
 export interface LiveSessionsOptions {
   readonly hub: LiveQueryHub;
   readonly derive: DeriveReadSet;
@@ -82,6 +85,7 @@ export class LiveSessions {
       onError: options.onError,
       onRun: (group, run) => this.#afterRun(group, run),
       wantsOutput: (group) => this.#hasPushUser(group),
+      onIdle: () => this.#flushPushes(),
     });
   }
 
@@ -264,6 +268,8 @@ export class LiveSessions {
       if (session.expiry !== undefined) clearTimeout(session.expiry);
     this.#sessions.clear();
     this.#groups.close();
+    clearTimeout(this.#flushTimer);
+    this.#pushes.clear();
   }
 
   /**
@@ -298,7 +304,7 @@ export class LiveSessions {
     return false;
   }
 
-  #flushScheduled = false;
+  #flushTimer: NodeJS.Timeout | undefined;
 
   /** Results waiting for the end of the current round, per subscription. */
   readonly #pushes = new Map<string, { results: PushedResult[]; invalidate: string[]; at: FramePosition }>();
@@ -310,15 +316,9 @@ export class LiveSessions {
     at: FramePosition,
     bytes = Buffer.byteLength(data),
   ): void {
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      // Runs that finish before the next turn of the event loop go out together, one event per
-      // subscription; no run waits for another (a slow one must not hold the others back).
-      setImmediate(() => {
-        this.#flushScheduled = false;
-        this.#flushPushes();
-      });
-    }
+    // The round's runs go out together when the last one finished (one event per subscription);
+    // a run that keeps the round open (a replica wait) holds the others back by at most this.
+    this.#flushTimer ??= setTimeout(() => this.#flushPushes(), MAX_PUSH_DELAY_MS);
     let pending = this.#pushes.get(subscriptionId);
     if (pending === undefined) {
       pending = { results: [], invalidate: [], at };
@@ -338,6 +338,8 @@ export class LiveSessions {
    * results share one event object (and so one encoding, live-delivery.ts).
    */
   #flushPushes(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     if (this.#pushes.size === 0) return;
     const shared = new Map<string, ResultsEvent>();
     for (const [subscriptionId, pending] of this.#pushes) {
