@@ -30,8 +30,8 @@ export interface GroupRun {
   readonly since: FramePosition;
   /** The position the execution read at (at or past every change published before it began). */
   readonly at: FramePosition;
-  /** The encoded output, when it differs from the group's previous one (undefined: unchanged or not captured). */
-  readonly changedOutput: string | undefined;
+  /** The encoded output (undefined: not captured, no push subscriber). */
+  readonly output: string | undefined;
   /** Its size in bytes (UTF-8), measured once for every group sharing the run. */
   readonly outputBytes: number;
 }
@@ -332,15 +332,19 @@ export class LiveQueryGroups {
       const unchanged = group.readSet !== undefined && sameReadSet(group.readSet, readSet);
       group.readSet = readSet;
       group.identityFields = derived.identityFields;
-      let changedOutput: string | undefined;
       if (derived.output !== undefined && derived.output !== group.output) {
-        changedOutput = derived.output;
         group.output = derived.output;
         group.outputAt = start;
       }
       // Re-indexing costs per group; a shared run hands hundreds of groups the same read-set.
       if (!unchanged) hub.registerQuery({ subscriberId: group.id, key: GROUP_KEY, readSet });
-      this.#options.onRun(group, { readSet, since, at: start, changedOutput, outputBytes: bytesOf(derived) });
+      this.#options.onRun(group, {
+        readSet,
+        since,
+        at: start,
+        output: group.output,
+        outputBytes: bytesOf(derived),
+      });
       // A change the execution could not see (published after `start`) may already have moved
       // what it should read: run it again. Changes up to `start` are in what it read.
       const head = hub.position;

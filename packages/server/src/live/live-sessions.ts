@@ -32,6 +32,13 @@ interface Registration {
   readonly path: string;
   readonly input: unknown;
   readonly group: QueryGroup;
+  /**
+   * Push delivery: the encoded result this subscriber is known to hold (the last one pushed to
+   * it); undefined while it holds data of its own fetch. A run whose output differs from it is
+   * pushed, even if the group's output did not change: an execution may have read frames the hub
+   * had not announced yet, so "unchanged for the group" is not "unchanged for this subscriber".
+   */
+  delivered: string | undefined;
 }
 
 /** How a subscription learns about changes (PROTOCOL.md): refetch instructions, or the results. */
@@ -151,16 +158,22 @@ export class LiveSessions {
     const session = this.#sessions.get(subscriptionId);
     if (session === undefined || session.delivery !== 'push' || after === undefined) return;
     const since = tryParsePosition(after);
-    for (const [key, { group }] of session.queries) {
+    for (const [key, registration] of session.queries) {
+      const { group } = registration;
       if (group.output === undefined || group.outputAt === undefined) {
         this.#groups.refresh(group);
         continue;
       }
-      const stale =
+      // What changed while it was away: a result other than the one it was last sent, or one sent
+      // after the last event it got (it may have been lost with the old socket).
+      const missed =
         since === null ||
         since.generation !== group.outputAt.generation ||
         since.frame < group.outputAt.frame;
-      if (stale) this.#queuePush(session.id, key, group.output, group.outputAt);
+      if (registration.delivered !== group.output || missed) {
+        registration.delivered = group.output;
+        this.#queuePush(session.id, key, group.output, group.outputAt);
+      }
     }
     this.#flushPushes();
   }
@@ -238,7 +251,8 @@ export class LiveSessions {
       // Join the new group before leaving the old one: a re-sent key keeps its group alive.
       this.#groups.use(group, userOf(session.id, query.key));
       const previous = session.queries.get(query.key);
-      session.queries.set(query.key, { path: query.path, input: query.input, group });
+      // What the client holds now came from its own fetch: the next run's result goes to it.
+      session.queries.set(query.key, { path: query.path, input: query.input, group, delivered: undefined });
       if (previous !== undefined && previous.group !== group) {
         this.#groups.leave(previous.group, userOf(session.id, query.key));
       }
@@ -290,8 +304,12 @@ export class LiveSessions {
           readSet: run.readSet,
           since: run.since,
         });
-      } else if (run.changedOutput !== undefined) {
-        this.#queuePush(subscriptionId, key, run.changedOutput, run.at, run.outputBytes);
+      } else {
+        const registration = session.queries.get(key)!;
+        if (run.output !== undefined && registration.delivered !== run.output) {
+          registration.delivered = run.output;
+          this.#queuePush(subscriptionId, key, run.output, run.at, run.outputBytes);
+        }
       }
     }
   }
@@ -359,7 +377,14 @@ export class LiveSessions {
         };
         shared.set(signature, event);
       }
-      this.#options.hub.offer(subscriptionId, event);
+      if (!this.#options.hub.offer(subscriptionId, event)) {
+        // Its stream ended before the round was sent: it does not hold these results.
+        const session = this.#sessions.get(subscriptionId);
+        for (const result of pending.results) {
+          const registration = session?.queries.get(result.key);
+          if (registration?.delivered === result.data) registration.delivered = undefined;
+        }
+      }
     }
     this.#pushes.clear();
   }
