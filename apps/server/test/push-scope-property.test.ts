@@ -236,7 +236,10 @@ describe('property: pushed results stay within their scope and converge (real en
                   }
                 } else if (payload.key === 'kpis') {
                   let seen = kpisByTenant.get(tenantId);
-                  if (seen === undefined) kpisByTenant.set(tenantId, (seen = new Set()));
+                  if (seen === undefined) {
+                    seen = new Set();
+                    kpisByTenant.set(tenantId, seen);
+                  }
                   seen.add(payload.data);
                 }
               }

@@ -1,8 +1,8 @@
 import type { LiveEventData } from '@liveframe/server';
 import { createTRPCUntypedClient, httpLink } from '@trpc/client';
 import superjson from 'superjson';
-import { atOrAfter } from './model-checker/positions.ts';
 import { connectLiveClient, type LiveClient } from './live-client.ts';
+import { atOrAfter } from './model-checker/positions.ts';
 
 /** A live query a viewer mounts: its key, procedure path and input. */
 export interface ViewedQuery {
