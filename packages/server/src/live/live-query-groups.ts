@@ -287,10 +287,6 @@ export class LiveQueryGroups {
     this.#inFlight++;
     this.#options
       .derive(leader.identity, leader.path, leader.input, { output })
-      .finally(() => {
-        this.#inFlight--;
-        if (this.#inFlight === 0) queueMicrotask(() => this.#inFlight === 0 && this.#options.onIdle?.());
-      })
       .then(
         (derived) => {
           const fields = derived.identityFields;
@@ -320,7 +316,12 @@ export class LiveQueryGroups {
           this.#options.onError(error);
           this.#schedule();
         },
-      );
+      )
+      .finally(() => {
+        // After the run settled (its pushes are queued): the round's last one sends them.
+        this.#inFlight--;
+        if (this.#inFlight === 0) this.#options.onIdle?.();
+      });
   }
 
   #settle(groups: QueryGroup[], derived: DerivedReadSet, since: FramePosition, start: FramePosition): void {
