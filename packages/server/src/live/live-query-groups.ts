@@ -350,7 +350,7 @@ export class LiveQueryGroups {
       // what it should read: run it again. Changes up to `start` are in what it read.
       const head = hub.position;
       const moved = head.generation !== start.generation || head.frame !== start.frame;
-      if (moved && hub.changedSince(start, readSet)) group.hitAt = start;
+      if (moved && changedSinceOnce(hub, start, derived)) group.hitAt = start;
       if (group.dirty || group.hitAt !== undefined) {
         group.dirty = false;
         group.hitAt ??= start;
@@ -399,4 +399,19 @@ function bytesOf(derived: DerivedReadSet): number {
     outputSizes.set(derived, bytes);
   }
   return bytes;
+}
+
+/**
+ * `hub.changedSince(start, readSet)` for one run: the groups sharing it have the same read-set and
+ * start, and walking the history once per group (thousands at 1,000 viewers) was the bulk of a
+ * shared run's cost.
+ */
+const changedAfterRun = new WeakMap<DerivedReadSet, boolean>();
+function changedSinceOnce(hub: LiveQueryHub, start: FramePosition, derived: DerivedReadSet): boolean {
+  let changed = changedAfterRun.get(derived);
+  if (changed === undefined) {
+    changed = hub.changedSince(start, derived.readSet);
+    changedAfterRun.set(derived, changed);
+  }
+  return changed;
 }
