@@ -38,6 +38,7 @@ export class Cluster implements AsyncDisposable {
         const config = {
           staticDir: webDistDir(),
           ...(options.syncHints === true && later.length > 0 ? { peers: later } : {}),
+          ...(options.maxPushBytes === undefined ? {} : { maxPushBytes: options.maxPushBytes }),
         };
         servers[i] = use(
           options.mode === 'local'
@@ -97,6 +98,8 @@ export interface ClusterOptions {
    * instead of leaving it to their next poll.
    */
   readonly syncHints?: boolean;
+  /** Push delivery: results larger than this go out as invalidations (default the server's). */
+  readonly maxPushBytes?: number;
 }
 
 /** Starts a disposable cluster; see {@link Cluster}. */

@@ -39,6 +39,7 @@ async function spawnMain(
   if (config.staticDir !== undefined) args.push('--static-dir', config.staticDir);
   if (config.peers !== undefined) args.push('--peers', [config.peers].flat().join(','));
   if (config.syncIntervalMs !== undefined) args.push('--sync-interval-ms', String(config.syncIntervalMs));
+  if (config.maxPushBytes !== undefined) args.push('--max-push-bytes', String(config.maxPushBytes));
   if (config.anonymous !== undefined) args.push(config.anonymous ? '--anonymous' : '--no-anonymous');
   if (config.anonymousTenant !== undefined) args.push('--anonymous-tenant', config.anonymousTenant);
   if (config.anonymousRole !== undefined) args.push('--anonymous-role', config.anonymousRole);
