@@ -44,6 +44,14 @@ export type DbErrorCode =
   | 'WORKER_EXITED'
   /** A sync or replica operation on a replica that was frozen into a local database (`freeze`). */
   | 'FROZEN'
+  /** A migration recorded as applied whose text has changed since (`migrate`; a `MigrationError`). */
+  | 'MIGRATION_CHANGED'
+  /** A migration statement failed; everything the run applied was rolled back (a `MigrationError`). */
+  | 'MIGRATION_FAILED'
+  /** A migrations folder or list that cannot be read as one (missing file, bad journal, duplicate name). */
+  | 'MIGRATION_INVALID'
+  /** `migrate` could not take the write lock before its deadline (another writer held it). */
+  | 'MIGRATION_LOCK_TIMEOUT'
   | 'EXTENSION_NOT_ALLOWED'
   | 'INVALID_OPTIONS'
   | 'TRANSACTION_STATE'

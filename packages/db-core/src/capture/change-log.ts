@@ -1,5 +1,11 @@
 import type { ChangeOp } from '../change-set.ts';
-import { readUniqueKeys, replaceConflictStatements, type UniqueKey } from './replace-conflict-triggers.ts';
+import {
+  readUniqueKeys,
+  replaceConflictStatements,
+  UNIQUE_KEYS_SQL,
+  type UniqueKey,
+  uniqueKeysFromRows,
+} from './replace-conflict-triggers.ts';
 
 /**
  * The replicated change log (replica mode). AFTER INSERT/UPDATE/DELETE triggers on every user
@@ -117,14 +123,20 @@ export function desiredTriggers(table: UserTable): Map<string, string> {
   return out;
 }
 
-export function listUserTables(db: SqlRunner): UserTable[] {
-  const rows = db.all(
-    "SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND type = 'table' ORDER BY name",
-  );
+const USER_TABLES_SQL =
+  "SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND type = 'table' ORDER BY name";
+const TRIGGERS_SQL = "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger'";
+
+function capturedTables(rows: readonly Record<string, unknown>[]): UserTable[] {
   return rows
     .map((r) => ({ name: String(r.name), withoutRowid: Number(r.wr) === 1 }))
-    .filter((t) => isCapturedTable(t.name))
-    .map((t) => (t.withoutRowid ? t : { ...t, uniqueKeys: readUniqueKeys(db, t.name) }));
+    .filter((t) => isCapturedTable(t.name));
+}
+
+export function listUserTables(db: SqlRunner): UserTable[] {
+  return capturedTables(db.all(USER_TABLES_SQL)).map((t) =>
+    t.withoutRowid ? t : { ...t, uniqueKeys: readUniqueKeys(db, t.name) },
+  );
 }
 
 /**
@@ -144,11 +156,14 @@ export interface TriggerPlan {
 
 /** Compares the triggers a schema has with the ones it should have. */
 export function planTriggers(db: SqlRunner): TriggerPlan {
-  const tables = listUserTables(db);
+  return planFor(listUserTables(db), db.all(TRIGGERS_SQL));
+}
+
+function planFor(tables: readonly UserTable[], triggerRows: readonly Record<string, unknown>[]): TriggerPlan {
   const desired = new Map<string, string>();
   for (const table of tables) for (const [name, sql] of desiredTriggers(table)) desired.set(name, sql);
   const existing = new Map<string, string>();
-  for (const row of db.all("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger'")) {
+  for (const row of triggerRows) {
     const name = String(row.name);
     if (name.startsWith(TRIGGER_PREFIX)) existing.set(name, String(row.sql));
   }
@@ -172,6 +187,40 @@ export function applyChangeLogSchema(db: SqlRunner): {
   const plan = planTriggers(db);
   for (const name of plan.drop) db.run(`DROP TRIGGER IF EXISTS ${quoteIdent(name)}`);
   for (const sql of plan.create) db.run(sql);
+  return { tables: plan.tables, created: plan.create.length, dropped: plan.drop.length };
+}
+
+/** What {@link applyChangeLogSchema} needs, asynchronously: a transaction on the primary. */
+export interface AsyncSqlRunner {
+  all(sql: string, args?: readonly (string | number | null)[]): Promise<Record<string, unknown>[]>;
+  run(sql: string, args?: readonly (string | number | null)[]): Promise<unknown>;
+}
+
+/**
+ * {@link applyChangeLogSchema} inside a transaction the caller holds (e.g. a migration's, so the
+ * tables it creates or rebuilds carry their triggers from the same commit on: no write can slip
+ * in between uncaptured).
+ */
+export async function applyChangeLogSchemaAsync(db: AsyncSqlRunner): Promise<{
+  tables: readonly string[];
+  created: number;
+  dropped: number;
+}> {
+  for (const sql of CREATE_LOG_TABLES) await db.run(sql);
+  const tables: UserTable[] = [];
+  for (const table of capturedTables(await db.all(USER_TABLES_SQL))) {
+    tables.push(
+      table.withoutRowid
+        ? table
+        : {
+            ...table,
+            uniqueKeys: uniqueKeysFromRows(await db.all(UNIQUE_KEYS_SQL, [table.name, table.name])),
+          },
+    );
+  }
+  const plan = planFor(tables, await db.all(TRIGGERS_SQL));
+  for (const name of plan.drop) await db.run(`DROP TRIGGER IF EXISTS ${quoteIdent(name)}`);
+  for (const sql of plan.create) await db.run(sql);
   return { tables: plan.tables, created: plan.create.length, dropped: plan.drop.length };
 }
 

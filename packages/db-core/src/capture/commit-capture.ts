@@ -105,12 +105,16 @@ export class NativeCommitCapture implements CommitCapture {
   #toChanges(batch: CommitBatch): TableChange[] {
     const changes: TableChange[] = [];
     const internal = new Set<number>();
+    const ignored = new Set<number>();
     batch.tables.forEach((name, i) => {
       if (name.startsWith('temp.liveframe_')) internal.add(i);
+      // liveframe's own tables (the migrations record) are no app change.
+      else if (name.startsWith('_liveframe_')) ignored.add(i);
     });
     const markedTables = new Set<string>();
     for (let i = 0; i < batch.size; i++) {
       const tableIndex = batch.tableIndex[i]!;
+      if (ignored.has(tableIndex)) continue;
       if (!internal.has(tableIndex)) {
         changes.push({ table: batch.tables[tableIndex]!, op: batch.op(i), rowid: batch.rowid(i) });
         continue;

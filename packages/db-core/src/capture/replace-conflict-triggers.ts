@@ -24,17 +24,21 @@ export interface UniqueKey {
  * is the rowid and never listed here. Ordered by index name so the trigger text is stable.
  */
 export function readUniqueKeys(db: SqlRunner, table: string): UniqueKey[] {
-  const rows = db.all(
-    `SELECT il.name AS idx, ix.name AS col, ix.coll AS coll, coalesce(tx.hidden, 0) AS hidden,
+  return uniqueKeysFromRows(db.all(UNIQUE_KEYS_SQL, [table, table]));
+}
+
+/** The query behind {@link readUniqueKeys}; binds the table name twice. */
+export const UNIQUE_KEYS_SQL = `SELECT il.name AS idx, ix.name AS col, ix.coll AS coll, coalesce(tx.hidden, 0) AS hidden,
             CASE WHEN il.partial = 1 THEN s.sql END AS sql
        FROM pragma_index_list(?) AS il
        JOIN pragma_index_xinfo(il.name) AS ix
        LEFT JOIN pragma_table_xinfo(?) AS tx ON tx.name = ix.name
        LEFT JOIN sqlite_schema AS s ON s.type = 'index' AND s.name = il.name
       WHERE il."unique" = 1 AND ix."key" = 1
-      ORDER BY il.name, ix.seqno`,
-    [table, table],
-  );
+      ORDER BY il.name, ix.seqno`;
+
+/** The rows of {@link UNIQUE_KEYS_SQL} as keys (split out so an async runner can read them too). */
+export function uniqueKeysFromRows(rows: readonly Record<string, unknown>[]): UniqueKey[] {
   const keys = new Map<string, { columns: UniqueKeyColumn[]; where: string | null }>();
   for (const row of rows) {
     const index = String(row.idx);
