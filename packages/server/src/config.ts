@@ -36,6 +36,7 @@ import { z } from 'zod';
  * | `--log-level` | `LOG_LEVEL` | info | pino level (`silent` to mute) |
  * | `--synchronous` | `LIVEFRAME_SYNCHRONOUS` | normal | local mode: `PRAGMA synchronous` of the writer (WAL + normal: no fsync per commit, durable across process crashes, the last commits may be lost on power loss; `full` fsyncs every commit, ~2 ms) |
  * | `--no-direct-events` | `LIVEFRAME_DIRECT_EVENTS=0` | direct on | write live events to sockets directly (pre-encoded, shared by every client with the same event) instead of through tRPC's per-subscription path; same bytes on the wire |
+ * | `--migrations` | `LIVEFRAME_MIGRATIONS_DIR` | none | folder of migrations applied at start (drizzle-kit output or plain `.sql` files; see docs/migrations.md); the `migrations` option of `createLiveframe` wins |
  * | `--static-dir` | `LIVEFRAME_STATIC_DIR` | none (the demo: apps/web/dist if built) | web app served on `/` by `createLiveframeServer` (SPA fallback); `''` disables |
  *
  * Secure by default: nobody gets in without a token unless the app turns `anonymous` on, and
@@ -102,6 +103,8 @@ export const serverConfigSchema = z.object({
   seed: z.boolean().default(true),
   directEvents: z.boolean().default(true),
   synchronous: z.enum(['normal', 'full']).default('normal'),
+  /** Migrations folder applied at start (drizzle-kit output or .sql files) when the app passes no `migrations`. */
+  migrationsDir: z.string().min(1).optional(),
   /** Built web app `createLiveframeServer` serves on `/`; none by default (the demo passes apps/web/dist); '' disables. */
   staticDir: z.string().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -137,6 +140,7 @@ const FLAGS = {
   shutdownGraceMs: ['shutdown-grace-ms', 'LIVEFRAME_SHUTDOWN_GRACE_MS'],
   logLevel: ['log-level', 'LOG_LEVEL'],
   staticDir: ['static-dir', 'LIVEFRAME_STATIC_DIR'],
+  migrationsDir: ['migrations', 'LIVEFRAME_MIGRATIONS_DIR'],
   synchronous: ['synchronous', 'LIVEFRAME_SYNCHRONOUS'],
 } as const;
 

@@ -3,6 +3,15 @@
  * embedded libSQL replica (or a local file), read-your-writes by replication frames, auth,
  * metrics. PROTOCOL.md describes the wire protocol.
  */
+
+export {
+  type MigrateResult,
+  MigrationError,
+  type MigrationErrorCode,
+  type MigrationInput,
+  type MigrationsSource,
+  migrate,
+} from '@liveframe/db-core';
 export { type Authenticator, type Identity, identityKey } from './auth/identity.ts';
 export {
   type JwtAuthenticatorOptions,

@@ -13,6 +13,8 @@ export interface ServerProcess extends AsyncDisposable {
   readonly port: number;
   readonly dbPath: string;
   readonly pid: number | undefined;
+  /** The process's JSON log lines so far (pino writes them to stdout; `config.logLevel` decides which). */
+  logs(): Record<string, unknown>[];
   kill(signal?: NodeJS.Signals): Promise<void>;
   restart(): Promise<void>;
 }
@@ -24,6 +26,7 @@ const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', COMPILED ? 'mai
 async function spawnMain(
   config: ServerConfigInput,
   port: number,
+  logs: Record<string, unknown>[] = [],
 ): Promise<{ child: ChildProcess; port: number }> {
   const args = [
     ...(COMPILED ? [] : ['--import', 'tsx']),
@@ -37,6 +40,7 @@ async function spawnMain(
   if (config.logLevel !== undefined) args.push('--log-level', config.logLevel);
   if (config.seed === false) args.push('--no-seed');
   if (config.staticDir !== undefined) args.push('--static-dir', config.staticDir);
+  if (config.migrationsDir !== undefined) args.push('--migrations', config.migrationsDir);
   if (config.peers !== undefined) args.push('--peers', [config.peers].flat().join(','));
   if (config.syncIntervalMs !== undefined) args.push('--sync-interval-ms', String(config.syncIntervalMs));
   if (config.maxPushBytes !== undefined) args.push('--max-push-bytes', String(config.maxPushBytes));
@@ -62,6 +66,7 @@ async function spawnMain(
     lines.on('line', (line) => {
       try {
         const message = JSON.parse(line) as { liveframe?: string; port?: number };
+        if (message.liveframe === undefined) logs.push(message);
         if (message.liveframe === 'listening' && message.port !== undefined) {
           clearTimeout(timer);
           child.removeAllListeners('exit');
@@ -84,7 +89,8 @@ async function spawnMain(
 export async function startServerProcess(options: DemoTestServerOptions = {}): Promise<ServerProcess> {
   const { dbPath, cleanup } = await resolvePaths(options);
   const config = configFor(options, dbPath);
-  let { child, port } = await spawnMain(config, 0);
+  const logs: Record<string, unknown>[] = [];
+  let { child, port } = await spawnMain(config, 0, logs);
   const exited = (c: ChildProcess) =>
     c.exitCode !== null || c.signalCode !== null
       ? Promise.resolve()
@@ -103,12 +109,13 @@ export async function startServerProcess(options: DemoTestServerOptions = {}): P
     get pid() {
       return child.pid;
     },
+    logs: () => [...logs],
     async kill(signal = 'SIGKILL') {
       child.kill(signal);
       await exited(child);
     },
     async restart() {
-      ({ child, port } = await spawnMain({ ...config, seed: false }, port));
+      ({ child, port } = await spawnMain({ ...config, seed: false }, port, logs));
     },
     async [Symbol.asyncDispose]() {
       child.kill('SIGKILL');

@@ -23,6 +23,7 @@ export async function startServer(options: DemoTestServerOptions = {}): Promise<
       ...(options.authenticate === undefined ? {} : { authenticate: options.authenticate }),
       ...(options.permissions === undefined ? {} : { permissions: options.permissions }),
       ...(options.router === undefined ? {} : { router: options.router }),
+      ...(options.migrations === undefined ? {} : { migrations: options.migrations }),
       ...(options.schema === undefined ? {} : { schema: options.schema }),
       ...(options.prepareDatabase === undefined ? {} : { prepareDatabase: options.prepareDatabase }),
     });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { type MigrationInput, type MigrationsSource, migrate } from '@liveframe/db-core';
 import type { AnyRouter } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
@@ -61,13 +62,27 @@ export interface LiveframeOptions<TIdentity extends object = Identity> {
     readonly metrics?: string;
   };
   /**
-   * Idempotent schema SQL (`CREATE TABLE IF NOT EXISTS ...`) run at start, through the primary in
-   * replica mode, followed by `installChangeLog` there. Ignored when `prepareDatabase` is given.
+   * Migrations applied at start, before `schema`/`prepareDatabase` (db-core's `migrate`): a
+   * drizzle-kit output folder or a folder of `.sql` files (`{ folder: './drizzle' }`), or a list of
+   * `{ name, sql }`. Each runs once per database, recorded in `_liveframe_migrations`; through the
+   * primary in replica mode, where servers starting together migrate exactly once and the change
+   * log is brought up to date. A changed applied migration or a failing one stops the start
+   * (`MigrationError`). Default: the `migrationsDir` config (`--migrations`), else none.
+   * See docs/migrations.md.
+   *
+   * @example createLiveframe({ router, migrations: { folder: './drizzle' } })
+   */
+  readonly migrations?: MigrationsSource | readonly MigrationInput[];
+  /**
+   * Idempotent schema SQL (`CREATE TABLE IF NOT EXISTS ...`) run at start (after `migrations`),
+   * through the primary in replica mode, followed by `installChangeLog` there. Ignored when
+   * `prepareDatabase` is given.
    */
   readonly schema?: string;
   /**
-   * Full control of start-up migrations/seeding (replaces `schema`); in replica mode call
-   * `db.installChangeLog()` after migrating.
+   * Full control of start-up migrations/seeding (replaces `schema`; runs after `migrations`); in
+   * replica mode call `db.installChangeLog()` after changing the schema here (with `migrations`
+   * liveframe calls it after this hook too).
    */
   readonly prepareDatabase?: (
     db: Database,
@@ -133,6 +148,42 @@ async function prepareSchema(db: Database, schema: string | undefined): Promise<
   if (db.mode === 'replica') await db.installChangeLog();
 }
 
+/** `migrations` option (or the `migrationsDir` config): applies what this database lacks, logs it. */
+async function runMigrations(
+  db: Database,
+  migrations: MigrationsSource | readonly MigrationInput[],
+  logger: Logger,
+): Promise<void> {
+  const source: MigrationsSource = isMigrationList(migrations) ? { migrations } : migrations;
+  const result = await migrate(db, source);
+  const timing = { lockWaitMs: Math.round(result.lockWaitMs), durationMs: Math.round(result.durationMs) };
+  if (result.applied.length > 0) {
+    logger.info(
+      {
+        migrations: result.applied.map((m) => m.name),
+        alreadyApplied: result.alreadyApplied,
+        ...(result.position === null ? {} : { position: result.position }),
+        ...timing,
+      },
+      `applied ${result.applied.length} migration${result.applied.length === 1 ? '' : 's'}`,
+    );
+  } else {
+    logger.info({ alreadyApplied: result.alreadyApplied, ...timing }, 'migrations: up to date');
+  }
+  if (result.unknown.length > 0) {
+    logger.warn(
+      { unknown: result.unknown },
+      'the database has migrations this server does not know (a newer version migrated it?)',
+    );
+  }
+}
+
+function isMigrationList(
+  value: MigrationsSource | readonly MigrationInput[],
+): value is readonly MigrationInput[] {
+  return Array.isArray(value);
+}
+
 type AppCaller = ReturnType<ReturnType<typeof createCallerFactory>>;
 
 async function callByPath(caller: AppCaller, path: string, input: unknown): Promise<unknown> {
@@ -182,11 +233,18 @@ export async function createLiveframe<TIdentity extends object = Identity>(
     throw new Error('liveframe: the router must mount liveRouter at `live`');
   }
   const prepare = options.prepareDatabase ?? ((db: Database) => prepareSchema(db, options.schema));
+  const migrations =
+    options.migrations ?? (config.migrationsDir === undefined ? undefined : { folder: config.migrationsDir });
   try {
     // Local mode: the writer is ours; replica mode: durability is the primary's business.
     if (driver.mode === 'local')
       await driver.exec(`PRAGMA synchronous = ${config.synchronous.toUpperCase()}`);
+    // Migrations first: `schema` and the hook see (and may seed) the migrated tables.
+    if (migrations !== undefined) await runMigrations(driver, migrations, logger);
     await prepare(driver, { config, logger });
+    // The hook may create tables of its own; with migrations in play liveframe owns the log's upkeep.
+    if (migrations !== undefined && options.prepareDatabase !== undefined && driver.mode === 'replica')
+      await driver.installChangeLog();
   } catch (error) {
     await database[Symbol.asyncDispose]();
     throw error;

@@ -29,6 +29,7 @@ export interface StartServerOptions {
   readonly authenticate?: LiveframeServerOptions['authenticate'];
   readonly permissions?: LiveframeServerOptions['permissions'];
   readonly router: LiveframeServerOptions['router'];
+  readonly migrations?: LiveframeServerOptions['migrations'];
   readonly schema?: LiveframeServerOptions['schema'];
   readonly prepareDatabase?: LiveframeServerOptions['prepareDatabase'];
 }
@@ -80,6 +81,7 @@ export async function startServer(options: StartServerOptions): Promise<Livefram
       ...(options.authenticate === undefined ? {} : { authenticate: options.authenticate }),
       ...(options.permissions === undefined ? {} : { permissions: options.permissions }),
       router: options.router,
+      ...(options.migrations === undefined ? {} : { migrations: options.migrations }),
       ...(options.schema === undefined ? {} : { schema: options.schema }),
       ...(options.prepareDatabase === undefined ? {} : { prepareDatabase: options.prepareDatabase }),
     });
