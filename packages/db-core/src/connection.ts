@@ -9,6 +9,7 @@ import {
   type NativeStatement,
   openNativeConnection,
 } from './libsql-binding.ts';
+import type { RawResult } from './raw-result.ts';
 import { exactIntegers } from './safe-integers.ts';
 import { analyzeSql, type ParameterInfo, splitStatements } from './sql-text.ts';
 import { StatementCache } from './statement-cache.ts';
@@ -72,6 +73,8 @@ interface CachedStatement {
   readonly stmt: NativeStatement;
   readonly params: ParameterInfo;
   columns: string[];
+  /** Declared column types ('' for expressions), read with the names. */
+  types: string[];
   /**
    * Column names read at prepare time can predate another connection's DDL (SQLite only notices
    * at execution and re-prepares), so they are read again once after the first execution.
@@ -193,6 +196,36 @@ export class Connection implements Disposable {
     }
     for (const row of rows) exactIntegers(row);
     return rows;
+  }
+
+  /**
+   * Any one statement with its raw result (see RawResult): value arrays with exact bigint
+   * integers, column names and declared types (kept for empty results too). Statements without
+   * result columns run as `run` does and report changes and the last insert rowid.
+   */
+  query(sql: string, params?: BindParams): RawResult {
+    const entry = this.#statement('all', sql);
+    if (!entry.stmt.reader) {
+      const { changes, lastInsertRowid } = this.run(sql, params);
+      return { columns: [], columnTypes: [], rows: [], changes, lastInsertRowid };
+    }
+    const args = checkBindParams(params, entry.params, sql);
+    let rows: SqlValue[][];
+    try {
+      rows = (
+        this.#interceptor === undefined
+          ? entry.stmt.all(args)
+          : this.#intercept(sql, () => entry.stmt.all(args))
+      ) as SqlValue[][];
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+    if (!entry.columnsConfirmed || (rows.length > 0 && rows[0]!.length !== entry.columns.length)) {
+      // First execution, or another connection's DDL made SQLite re-prepare it (see #toObject).
+      describeInto(entry);
+      entry.columnsConfirmed = true;
+    }
+    return { columns: entry.columns, columnTypes: entry.types, rows, changes: 0, lastInsertRowid: null };
   }
 
   run(sql: string, params?: BindParams): RunResult {
@@ -437,10 +470,12 @@ export class Connection implements Disposable {
     // safeIntegers: integers beyond 2^53 come back as exact bigints (converted back to numbers
     // where safe), never as silently rounded numbers.
     if (raw) prepared.stmt.raw(true).safeIntegers(true);
+    const described = raw ? prepared.stmt.columns() : [];
     const entry: CachedStatement = {
       stmt: prepared.stmt,
       params: prepared.params,
-      columns: raw ? prepared.stmt.columns().map((c) => c.name) : [],
+      columns: described.map((c) => c.name),
+      types: described.map((c) => c.type ?? ''),
       columnsConfirmed: !raw,
     };
     this.#cache.set(key, entry);
@@ -468,12 +503,12 @@ export class Connection implements Disposable {
   #toObject(entry: CachedStatement, values: SqlValue[], sql: string): Row {
     let names = entry.columns;
     if (!entry.columnsConfirmed) {
-      entry.columns = names = entry.stmt.columns().map((c) => c.name);
+      names = describeInto(entry);
       entry.columnsConfirmed = true;
     }
     if (names.length !== values.length) {
       // Another connection changed the schema and SQLite re-prepared the statement under us.
-      entry.columns = names = entry.stmt.columns().map((c) => c.name);
+      names = describeInto(entry);
       this.invalidateStatements();
       if (names.length !== values.length) throw new DbError('INTERNAL', 'column count mismatch', { sql });
     }
@@ -538,6 +573,14 @@ export class Connection implements Disposable {
 
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Re-reads a cached statement's column names and declared types; returns the names. */
+function describeInto(entry: CachedStatement): string[] {
+  const described = entry.stmt.columns();
+  entry.columns = described.map((c) => c.name);
+  entry.types = described.map((c) => c.type ?? '');
+  return entry.columns;
+}
 
 function closedError(sql?: string): DbError {
   return new DbError('CLOSED', 'the database connection is closed', { sql });

@@ -16,7 +16,6 @@ import type {
   ConnectionMode,
   Driver,
   SyncResult,
-  Transaction,
   TransactionBehavior,
   WaitForFrameResult,
   WriteResult,
@@ -28,11 +27,22 @@ import { LocalDriver } from './local-driver.ts';
 import { NativeFeatures } from './native-features.ts';
 import { type OpenOptions, type ReplicaOpenOptions, validateOpenOptions } from './open-options.ts';
 import type { FramePosition } from './position.ts';
+import {
+  noteBatchFailure,
+  type RawBatchResult,
+  type RawResult,
+  type RawTransaction,
+  type RawWriteResult,
+  type StatementKind,
+} from './raw-result.ts';
 import type { LocalConnections } from './read-connection-pool.ts';
 import { type ReadSet, ReadSetAnalyzer } from './read-set.ts';
 import { type ChangeRowsJson, changeRowsFromJson, changeRowsToJson } from './replica/primary-change-rows.ts';
 import type { CompactReport } from './replica/protocol.ts';
 import type { FreezeOptions, ReplicaDriver, RetentionPolicy } from './replica/replica-driver.ts';
+import { StatementCache } from './statement-cache.ts';
+import { classifyStatement } from './statement-kind.ts';
+import { runTransaction } from './transaction.ts';
 import type { BindParams, Row } from './values.ts';
 
 /**
@@ -51,6 +61,7 @@ export class Database implements AsyncDisposable {
   readonly #extensions: ExtensionAllowlist;
   readonly #readSets: ReadSetAnalyzer;
   readonly #features: NativeFeatures;
+  readonly #kinds = new StatementCache<StatementKind>(1024);
   #closed = false;
 
   /** @internal Use `openDatabase`. */
@@ -130,6 +141,87 @@ export class Database implements AsyncDisposable {
   }
 
   /**
+   * A read on the local connections with its raw result: value arrays in column order (duplicate
+   * column names survive), column names and declared types even for an empty result, and every
+   * integer as an exact bigint. Synchronous, like `all`.
+   * @example db.query('SELECT id, id FROM todo WHERE 0') // { columns: ['id', 'id'], columnTypes: ['INTEGER', 'INTEGER'], rows: [], ... }
+   */
+  query(sql: string, params?: BindParams, options?: QueryOptions): RawResult {
+    if (options?.timeoutMs === undefined) return this.#driver.query(sql, params);
+    return this.withDeadline(options.timeoutMs, () => this.#driver.query(sql, params));
+  }
+
+  /**
+   * Any one statement on the write path (the primary in replica mode) with its raw result (the
+   * rows of RETURNING too) and the position it reached. A statement that would leave a
+   * transaction open (BEGIN) is refused: use `transaction`.
+   * @example const { rows, position } = await db.execute('INSERT INTO todo(title) VALUES (?) RETURNING id', ['x']);
+   */
+  execute(sql: string, params?: BindParams): Promise<RawWriteResult> {
+    return this.#driver.execute(sql, params);
+  }
+
+  /**
+   * `batch` with raw per-statement results. `readOnly`: the statements run in one read
+   * transaction on a local connection of their own (a consistent snapshot, writes refused with
+   * READ_ONLY), in both modes; otherwise on the write path, atomically.
+   * @example const { results } = await db.batchRaw([{ sql: 'SELECT count(*) FROM todo' }], { readOnly: true });
+   */
+  async batchRaw(
+    statements: readonly BatchStatement[],
+    options: { readOnly?: boolean } = {},
+  ): Promise<RawBatchResult> {
+    if (options.readOnly !== true) return this.#driver.batchRaw(statements);
+    this.#assertOpen();
+    const conn = this.#connections.acquire();
+    try {
+      const results = await runTransaction(
+        conn,
+        async () =>
+          statements.map(({ sql, params }, index) => {
+            try {
+              return conn.query(sql, params);
+            } catch (error) {
+              noteBatchFailure(error, index);
+              throw error;
+            }
+          }),
+        'read-only',
+      );
+      return { results, position: this.#driver.position() };
+    } finally {
+      this.#connections.release(conn);
+    }
+  }
+
+  /**
+   * Whether a statement only reads (and can run on the local read connections with `query`) or
+   * needs the write path (`execute`), decided by the engine from the statement's program (see
+   * statement-kind.ts), not from its text. Cached per SQL text. A statement that does not prepare
+   * here (a table this replica has not synced yet, a syntax error) is a `write`, so the write
+   * path answers it authoritatively.
+   * @example db.statementKind('SELECT 1') // 'read'; db.statementKind('INSERT INTO t VALUES (1) RETURNING *') // 'write'
+   */
+  statementKind(sql: string): StatementKind {
+    const known = this.#kinds.get(sql);
+    if (known !== undefined) return known;
+    this.#assertOpen(sql);
+    const conn = this.#connections.acquire();
+    let kind: StatementKind;
+    try {
+      kind = classifyStatement(conn, sql);
+    } catch {
+      return 'write';
+    } finally {
+      // A finished EXPLAIN pins the snapshot of its connection (see read-set.ts): never reuse it.
+      conn.close();
+      this.#connections.release(conn);
+    }
+    this.#kinds.set(sql, kind);
+    return kind;
+  }
+
+  /**
    * Called with the position of each write of THIS database the primary acknowledged, before the
    * local replica has synced it (replica mode; in local mode the commit is the acknowledgement).
    * Peer sync hints use it so other servers learn of a write as early as possible.
@@ -168,7 +260,7 @@ export class Database implements AsyncDisposable {
    * }, { behavior: 'immediate' });
    */
   transaction<T>(
-    fn: (tx: Transaction) => Promise<T>,
+    fn: (tx: RawTransaction) => Promise<T>,
     options?: TransactionOptions,
   ): Promise<{ value: T; position: FramePosition }> {
     if (options?.timeoutMs !== undefined) {

@@ -1,5 +1,6 @@
 import type { CaptureEvent } from './change-set.ts';
 import type { FramePosition } from './position.ts';
+import type { RawBatchResult, RawResult, RawTransaction, RawWriteResult } from './raw-result.ts';
 import type { LocalConnections } from './read-connection-pool.ts';
 import type { BindParams, Row } from './values.ts';
 
@@ -69,10 +70,18 @@ export interface Driver extends AsyncDisposable {
   get<T extends Row = Row>(sql: string, params?: BindParams): T | undefined;
 
   run(sql: string, params?: BindParams): Promise<WriteResult>;
+
+  /** A read on the local connections with its raw result (duplicate column names, declared types, exact integers). */
+  query(sql: string, params?: BindParams): RawResult;
+  /** Any one statement on the write path (the primary in replica mode) with its raw result and position. */
+  execute(sql: string, params?: BindParams): Promise<RawWriteResult>;
+  /** `batch` with raw per-statement results. */
+  batchRaw(statements: readonly BatchStatement[]): Promise<RawBatchResult>;
+
   /** Runs a multi-statement script (migrations). */
   exec(sql: string): Promise<FramePosition>;
   transaction<T>(
-    fn: (tx: Transaction) => Promise<T>,
+    fn: (tx: RawTransaction) => Promise<T>,
     options?: { behavior?: TransactionBehavior; timeoutMs?: number },
   ): Promise<{ value: T; position: FramePosition }>;
   /**

@@ -35,6 +35,14 @@ export type {
 export type { DbErrorCode, DbErrorOptions } from './errors.ts';
 export { DbError, isDbError, toDbError } from './errors.ts';
 export type { StatementInfo } from './introspection.ts';
+export type { LibsqlClientSource } from './libsql-client/client-source.ts';
+export { LiveframeTransaction } from './libsql-client/client-transaction.ts';
+export type { LiveframeClientConfig } from './libsql-client/create-client.ts';
+export { createClient } from './libsql-client/create-client.ts';
+export type { LibsqlClientOptions } from './libsql-client/libsql-client.ts';
+export { createLibsqlClient, LiveframeLibsqlClient } from './libsql-client/libsql-client.ts';
+export type { LiveframeClientErrorCode } from './libsql-client/libsql-errors.ts';
+export { toLibsqlError } from './libsql-client/libsql-errors.ts';
 export type { LocalDriverOptions } from './local-driver.ts';
 export { LocalDriver } from './local-driver.ts';
 export type { AppliedMigration, MigrateOptions, MigrateResult } from './migrations/migrate.ts';
@@ -48,6 +56,14 @@ export { loadMigrations } from './migrations/migration-source.ts';
 export { MIGRATIONS_TABLE } from './migrations/migrations-table.ts';
 export type { LocalOpenOptions, OpenOptions, ReplicaOpenOptions } from './open-options.ts';
 export type { FramePosition } from './position.ts';
+export type {
+  RawBatchResult,
+  RawResult,
+  RawTransaction,
+  RawWriteResult,
+  StatementKind,
+} from './raw-result.ts';
+export { batchFailureIndex } from './raw-result.ts';
 export type { ConnectionRole, ConnectionSetup, LocalConnections } from './read-connection-pool.ts';
 export { ReadConnectionPool } from './read-connection-pool.ts';
 export type { ReadSet, RowFilter } from './read-set.ts';

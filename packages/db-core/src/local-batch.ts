@@ -1,6 +1,7 @@
 import type { Connection } from './connection.ts';
 import { analyzeSqlCached } from './connection.ts';
 import type { BatchStatement, BatchStatementResult } from './driver.ts';
+import { noteBatchFailure, type RawResult } from './raw-result.ts';
 import { runTransaction } from './transaction.ts';
 
 const WRITE_KEYWORDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'REPLACE']);
@@ -26,6 +27,26 @@ export function runLocalBatch(
           'SELECT changes() AS c, last_insert_rowid() AS r',
         );
         return { changes: Number(counts?.c ?? 0), lastInsertRowid: BigInt(counts?.r ?? 0), rows };
+      }),
+    'immediate',
+  );
+}
+
+/** The same batch with raw per-statement results (see RawResult), for the libSQL-compatible client. */
+export function runLocalBatchRaw(
+  conn: Connection,
+  statements: readonly BatchStatement[],
+): Promise<RawResult[]> {
+  return runTransaction(
+    conn,
+    async () =>
+      statements.map(({ sql, params }, index) => {
+        try {
+          return conn.query(sql, params);
+        } catch (error) {
+          noteBatchFailure(error, index);
+          throw error;
+        }
       }),
     'immediate',
   );

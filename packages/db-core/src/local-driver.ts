@@ -14,14 +14,14 @@ import type {
   ChangeStreamOptions,
   Driver,
   SyncResult,
-  Transaction,
   TransactionBehavior,
   WaitForFrameResult,
   WriteResult,
 } from './driver.ts';
 import { DbError } from './errors.ts';
-import { runLocalBatch } from './local-batch.ts';
+import { runLocalBatch, runLocalBatchRaw } from './local-batch.ts';
 import type { FramePosition } from './position.ts';
+import type { RawBatchResult, RawResult, RawTransaction, RawWriteResult } from './raw-result.ts';
 import { ReadConnectionPool } from './read-connection-pool.ts';
 import { runTransaction } from './transaction.ts';
 import type { BindParams, Row } from './values.ts';
@@ -136,6 +136,48 @@ export class LocalDriver implements Driver {
     });
   }
 
+  query(sql: string, params?: BindParams): RawResult {
+    this.#assertOpen(sql);
+    return this.connections.reader.query(sql, params);
+  }
+
+  execute(sql: string, params?: BindParams): Promise<RawWriteResult> {
+    return this.#write(sql, () => {
+      let result: RawResult;
+      try {
+        result = this.#writer.query(sql, params);
+      } catch (error) {
+        // A failing statement may still have ended a transaction or committed nothing; numbering stays exact.
+        if (!this.#writer.inTransaction) this.#afterWrite();
+        throw error;
+      }
+      if (this.#writer.inTransaction) {
+        // BEGIN through execute would hold the writer beyond this call; transactions go through transaction().
+        this.#writer.exec('ROLLBACK');
+        throw new DbError(
+          'TRANSACTION_STATE',
+          'execute() must not leave a transaction open; use transaction()',
+          {
+            sql,
+          },
+        );
+      }
+      return { ...result, position: this.#afterWrite() };
+    });
+  }
+
+  batchRaw(statements: readonly BatchStatement[]): Promise<RawBatchResult> {
+    return this.#write(undefined, async () => {
+      try {
+        const results = await runLocalBatchRaw(this.#writer, statements);
+        return { results, position: this.#afterWrite() };
+      } catch (error) {
+        this.#afterWrite();
+        throw error;
+      }
+    });
+  }
+
   exec(sql: string): Promise<FramePosition> {
     return this.#write(sql, () => {
       try {
@@ -165,7 +207,7 @@ export class LocalDriver implements Driver {
   }
 
   async transaction<T>(
-    fn: (tx: Transaction) => Promise<T>,
+    fn: (tx: RawTransaction) => Promise<T>,
     options: { behavior?: TransactionBehavior; timeoutMs?: number } = {},
   ): Promise<{ value: T; position: FramePosition }> {
     const behavior = options.behavior ?? this.#defaultBehavior;
@@ -332,9 +374,9 @@ export class LocalDriver implements Driver {
  */
 function withDeadline<T>(
   conn: Connection,
-  fn: (tx: Transaction) => Promise<T>,
+  fn: (tx: RawTransaction) => Promise<T>,
   timeoutMs: number | undefined,
-): (tx: Transaction) => Promise<T> {
+): (tx: RawTransaction) => Promise<T> {
   if (timeoutMs === undefined) return fn;
   return async (tx) => {
     const end = performance.now() + timeoutMs;

@@ -1,6 +1,7 @@
 import type { Connection } from './connection.ts';
 import type { Transaction, TransactionBehavior } from './driver.ts';
 import { DbError, toDbError } from './errors.ts';
+import type { RawResult, RawTransaction } from './raw-result.ts';
 import type { BindParams, Row } from './values.ts';
 
 const BEGIN: Record<TransactionBehavior, string> = {
@@ -17,7 +18,7 @@ const BEGIN: Record<TransactionBehavior, string> = {
  */
 export async function runTransaction<T>(
   conn: Connection,
-  fn: (tx: Transaction) => Promise<T>,
+  fn: (tx: RawTransaction) => Promise<T>,
   behavior: TransactionBehavior,
 ): Promise<T> {
   if (conn.inTransaction) {
@@ -49,7 +50,7 @@ export async function runTransaction<T>(
 }
 
 /** One transaction or savepoint level. Using an outer level while an inner savepoint runs is refused. */
-class TransactionScope implements Transaction {
+class TransactionScope implements RawTransaction {
   readonly #conn: Connection;
   readonly #depth: number;
   #ended = false;
@@ -73,6 +74,16 @@ class TransactionScope implements Transaction {
   async get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined> {
     this.#assertUsable(sql);
     return this.#conn.get<T>(sql, params);
+  }
+
+  async query(sql: string, params?: BindParams): Promise<RawResult> {
+    this.#assertUsable(sql);
+    return this.#conn.query(sql, params);
+  }
+
+  async exec(sql: string): Promise<void> {
+    this.#assertUsable(sql);
+    this.#conn.exec(sql);
   }
 
   async savepoint<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {

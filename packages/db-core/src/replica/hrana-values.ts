@@ -1,6 +1,7 @@
 import { checkBindParams } from '../bind-params.ts';
 import { analyzeSqlCached } from '../connection.ts';
 import { DbError } from '../errors.ts';
+import type { RawResult } from '../raw-result.ts';
 import { exactIntegers } from '../safe-integers.ts';
 import type { BindParams, Row, SqlValue } from '../values.ts';
 
@@ -25,7 +26,7 @@ export interface HranaStmt {
 }
 
 export interface HranaStmtResult {
-  readonly cols: readonly { readonly name: string | null }[];
+  readonly cols: readonly { readonly name: string | null; readonly decltype?: string | null }[];
   readonly rows: readonly (readonly HranaValue[])[];
   readonly affected_row_count: number;
   readonly last_insert_rowid: string | null;
@@ -96,4 +97,30 @@ export function decodeRows(result: HranaStmtResult): Row[] {
     for (let i = 0; i < names.length; i++) row[names[i]!] = decodeValue(cells[i] ?? { type: 'null' });
     return row;
   });
+}
+
+function decodeExact(value: HranaValue): SqlValue {
+  return value.type === 'integer' ? BigInt(value.value) : decodeValue(value);
+}
+
+/**
+ * The raw result local mode's `Connection.query` gives (exact bigint integers, declared types),
+ * with the same row-count rule: statements that return rows report 0 changes and no rowid.
+ */
+export function decodeRaw(result: HranaStmtResult): RawResult {
+  const columns = result.cols.map((col, i) => col.name ?? `column${i}`);
+  const columnTypes = result.cols.map((col) => col.decltype ?? '');
+  const rows = result.rows.map((cells) => {
+    const row: SqlValue[] = new Array(columns.length);
+    for (let i = 0; i < columns.length; i++) row[i] = decodeExact(cells[i] ?? { type: 'null' });
+    return row;
+  });
+  if (columns.length > 0) return { columns, columnTypes, rows, changes: 0, lastInsertRowid: null };
+  return {
+    columns,
+    columnTypes,
+    rows,
+    changes: result.affected_row_count,
+    lastInsertRowid: result.last_insert_rowid === null ? null : BigInt(result.last_insert_rowid),
+  };
 }

@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { DbError } from '../errors.ts';
+import { noteBatchFailure } from '../raw-result.ts';
 import { hranaErrorToDbError, primaryUnavailable } from './hrana-errors.ts';
 import type { HranaStmt, HranaStmtResult } from './hrana-values.ts';
 
@@ -131,8 +132,11 @@ export class PrimaryHttp {
     const { step_results: results, step_errors: errors } = first.response.result;
     for (let i = 0; i <= commit; i++) {
       const error = errors[i];
-      if (i !== tail && error !== null && error !== undefined)
-        throw hranaErrorToDbError(error, steps[i]?.stmt.sql);
+      if (i !== tail && error !== null && error !== undefined) {
+        const failure = hranaErrorToDbError(error, steps[i]?.stmt.sql);
+        if (i >= 1 && i <= lastStatement) noteBatchFailure(failure, i - 1);
+        throw failure;
+      }
     }
     const index = first.response.result.replication_index;
     return {

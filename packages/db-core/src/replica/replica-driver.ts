@@ -19,10 +19,18 @@ import type {
 import { DbError } from '../errors.ts';
 import { LocalDriver } from '../local-driver.ts';
 import type { FramePosition } from '../position.ts';
+import {
+  noteBatchFailure,
+  type RawBatchResult,
+  type RawResult,
+  type RawTransaction,
+  type RawWriteResult,
+} from '../raw-result.ts';
 import { type ConnectionSetup, type LocalConnections, ReadConnectionPool } from '../read-connection-pool.ts';
+import { splitStatements } from '../sql-text.ts';
 import type { BindParams, Row } from '../values.ts';
 import { ChangeSequencer, type SequencedChanges } from './change-sequencer.ts';
-import { decodeRows, encodeStmt, type HranaStmt, type HranaStmtResult } from './hrana-values.ts';
+import { decodeRaw, decodeRows, encodeStmt, type HranaStmt, type HranaStmtResult } from './hrana-values.ts';
 import { changeRowsAfter, columnarChangeRows } from './primary-change-rows.ts';
 import { PrimaryHttp, type PrimaryStream } from './primary-http.ts';
 import type { AdvanceEvent, ColumnarChanges, CompactReport, InstallReport } from './protocol.ts';
@@ -187,6 +195,11 @@ export class ReplicaDriver implements Driver {
     return this.#pool.reader.get<T>(sql, params);
   }
 
+  query(sql: string, params?: BindParams): RawResult {
+    this.#assertOpen(sql);
+    return this.#pool.reader.query(sql, params);
+  }
+
   /** The local read connection (for introspection, cursors); read-only, never the replica connection. */
   get readConnection(): Connection {
     this.#assertOpen();
@@ -208,6 +221,42 @@ export class ReplicaDriver implements Driver {
       const result = await this.#primaryFor(sql).execute(encodeStmt(sql, params));
       const position = await this.#afterPrimaryCommit(result.replication_index, null);
       return { ...writeCounts(result), position };
+    });
+  }
+
+  /**
+   * `run` with the raw result: RETURNING rows, column names and declared types come back from the
+   * primary with the position, once local reads see the write.
+   */
+  execute(sql: string, params?: BindParams): Promise<RawWriteResult> {
+    return this.#writes.runExclusive(async () => {
+      this.#assertOpen(sql);
+      const frozen = this.#frozen;
+      if (frozen !== undefined) return this.#afterLocalWrite(await frozen.execute(sql, params));
+      const result = await this.#primaryFor(sql).execute(encodeStmt(sql, params));
+      const position = await this.#afterPrimaryCommit(result.replication_index, null);
+      return { ...decodeRaw(result), position };
+    });
+  }
+
+  /** `batch` with raw per-statement results (one request to the primary, as `batch`). */
+  batchRaw(statements: readonly BatchStatement[]): Promise<RawBatchResult> {
+    return this.#writes.runExclusive(async () => {
+      this.#assertOpen();
+      const frozen = this.#frozen;
+      if (frozen !== undefined) return this.#afterLocalWrite(await frozen.batchRaw(statements));
+      const stmts = statements.map((s, index) => {
+        try {
+          return encodeStmt(s.sql, s.params);
+        } catch (error) {
+          noteBatchFailure(error, index);
+          throw error;
+        }
+      });
+      const tail = this.#changeRowsTail();
+      const outcome = await this.#primaryFor().batch(stmts, tail === undefined ? {} : { tail });
+      const position = await this.#afterPrimaryCommit(outcome.replicationIndex, outcome.tail);
+      return { results: outcome.results.map(decodeRaw), position };
     });
   }
 
@@ -254,7 +303,7 @@ export class ReplicaDriver implements Driver {
    * everything back on the primary. Resolves once local reads see the commit.
    */
   transaction<T>(
-    fn: (tx: Transaction) => Promise<T>,
+    fn: (tx: RawTransaction) => Promise<T>,
     options: { behavior?: TransactionBehavior; timeoutMs?: number } = {},
   ): Promise<{ value: T; position: FramePosition }> {
     return this.#writes.runExclusive(async () => {
@@ -698,7 +747,7 @@ function expandChanges(columnar: ColumnarChanges): TableChange[] {
 }
 
 /** One transaction or savepoint level of a transaction on a primary stream. */
-class RemoteScope implements Transaction {
+class RemoteScope implements RawTransaction {
   readonly #stream: PrimaryStream;
   readonly #depth: number;
   readonly #readOnly: boolean;
@@ -726,6 +775,28 @@ class RemoteScope implements Transaction {
 
   async get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined> {
     return (await this.all<T>(sql, params))[0];
+  }
+
+  async query(sql: string, params?: BindParams): Promise<RawResult> {
+    this.#assertUsable(sql);
+    this.#assertWritable(sql);
+    return decodeRaw(await this.#stream.execute(encodeStmt(sql, params)));
+  }
+
+  /** A script, statement by statement on the stream (Hrana's execute takes one statement). */
+  async exec(sql: string): Promise<void> {
+    this.#assertUsable(sql);
+    for (const statement of splitStatements(sql)) {
+      this.#assertWritable(statement);
+      await this.#stream.execute({ sql: statement });
+    }
+  }
+
+  /** The primary has no read-only transaction; the same text rule as `run` keeps writes out. */
+  #assertWritable(sql: string): void {
+    if (this.#readOnly && !/^\s*(SELECT|WITH|VALUES|EXPLAIN|PRAGMA)\b/i.test(sql)) {
+      throw new DbError('READ_ONLY', 'this is a read-only transaction', { sql });
+    }
   }
 
   async savepoint<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
