@@ -7,7 +7,8 @@ import type { SqlValue } from './values.ts';
  * `sqlite3_stmt_readonly` (a write `Transaction`, `Vacuum`, `JournalMode`, `Checkpoint`), which
  * the libsql-js binding does not expose, plus what must not run on a shared query-only read
  * connection although SQLite calls it read-only: transaction control (`AutoCommit`,
- * `Savepoint`), and anything that writes or changes the schema cache.
+ * `Savepoint`), and anything that writes or changes the schema cache. (`Expire` is not here:
+ * every PRAGMA expires itself, `PRAGMA table_info` included.)
  */
 const WRITE_OPCODES = new Set([
   'OpenWrite',
@@ -25,7 +26,6 @@ const WRITE_OPCODES = new Set([
   'ParseSchema',
   'SqlExec',
   'IncrVacuum',
-  'Expire',
 ]);
 
 /**

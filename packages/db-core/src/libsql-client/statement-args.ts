@@ -54,9 +54,17 @@ export function normalizeStatement(stmt: InStatement | [string, InArgs?], args?:
       : Array.isArray(stmt)
         ? [stmt[0], stmt[1]]
         : [stmt.sql, stmt.args];
-  if (typeof sql === 'string' && analyzeSqlCached(sql).statementCount === 0) {
+  if (typeof sql === 'string') {
+    const count = analyzeSqlCached(sql).statementCount;
     // What SQLite answers upstream for a text without a statement, in both modes alike.
-    throw new LibsqlError('not an error', 'SQLITE_UNKNOWN_0', 'SQLITE_OK', 0);
+    if (count === 0) throw new LibsqlError('not an error', 'SQLITE_UNKNOWN_0', 'SQLITE_OK', 0);
+    // Upstream runs the first statement and silently drops the rest; refusing is safer.
+    if (count > 1) {
+      throw new LibsqlError(
+        'only one statement can be executed here; use executeMultiple() or batch()',
+        'SQL_MANY_STATEMENTS',
+      );
+    }
   }
   return { sql, params: toParams(sql, given) };
 }

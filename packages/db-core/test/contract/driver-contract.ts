@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CaptureEvent } from '../../src/change-set.ts';
 import type { Driver } from '../../src/driver.ts';
 import { DbError } from '../../src/errors.ts';
+import { batchFailureIndex } from '../../src/raw-result.ts';
 import type { SqlValue } from '../../src/values.ts';
 
 /** A driver plus whatever it needs (files, a sqld primary), all released on dispose. */
@@ -144,6 +145,74 @@ export function driverContract(name: string, factory: DriverFactory, options: Co
         code: 'BAD_PARAMS',
       });
       expect(driver.all('SELECT name FROM items ORDER BY id')).toEqual([{ name: 'a' }]);
+    });
+
+    it('raw results: columns, declared types, exact integers, duplicate names, empty results, RETURNING', async () => {
+      await using h = await factory();
+      const { driver } = h;
+      await driver.exec(SCHEMA);
+      const big = 2n ** 62n + 1n;
+      const inserted = await driver.execute(
+        'INSERT INTO items(name, qty) VALUES (?, ?), (?, ?) RETURNING id, name',
+        ['a', 1, 'b', big],
+      );
+      expect(inserted).toMatchObject({
+        columns: ['id', 'name'],
+        columnTypes: ['INTEGER', 'TEXT'],
+        rows: [
+          [1n, 'a'],
+          [2n, 'b'],
+        ],
+        changes: 0,
+        lastInsertRowid: null,
+      });
+      expect(inserted.position.frame).toBeGreaterThan(0);
+      const update = await driver.execute('UPDATE items SET qty = qty WHERE id > ?', [0]);
+      expect(update).toMatchObject({ columns: [], rows: [], changes: 2 });
+      expect(driver.position().frame).toBeGreaterThanOrEqual(update.position.frame);
+      // Local reads: same shape, integers stay bigint (INTEGER vs REAL stays visible), duplicates survive.
+      expect(
+        driver.query(
+          'SELECT i.id, j.id, i.qty, 1.0 AS r FROM items i JOIN items j ON j.id = i.id ORDER BY i.id',
+        ),
+      ).toEqual({
+        columns: ['id', 'id', 'qty', 'r'],
+        columnTypes: ['INTEGER', 'INTEGER', 'INTEGER', ''],
+        rows: [
+          [1n, 1n, 1n, 1],
+          [2n, 2n, big, 1],
+        ],
+        changes: 0,
+        lastInsertRowid: null,
+      });
+      expect(driver.query('SELECT * FROM items WHERE 0')).toMatchObject({
+        columns: ['id', 'name', 'qty'],
+        columnTypes: ['INTEGER', 'TEXT', 'INTEGER'],
+        rows: [],
+      });
+      const { results, position } = await driver.batchRaw([
+        { sql: "INSERT INTO items(name) VALUES ('c')" },
+        { sql: 'SELECT 1 AS x, 2 AS x' },
+      ]);
+      expect(results[0]).toMatchObject({ columns: [], changes: 1, lastInsertRowid: 3n });
+      expect(results[1]).toMatchObject({ columns: ['x', 'x'], rows: [[1n, 2n]] });
+      expect(position.frame).toBeGreaterThan(update.position.frame);
+      await expect(driver.execute('INSERT INTO items(name) VALUES (?)', ['a'])).rejects.toMatchObject({
+        code: 'CONSTRAINT',
+        sqliteCode: 'SQLITE_CONSTRAINT_UNIQUE',
+      });
+      await expect(
+        driver.batchRaw([
+          { sql: "INSERT INTO items(name) VALUES ('d')" },
+          { sql: "INSERT INTO items(name) VALUES ('a')" },
+        ]),
+      ).rejects.toSatisfy((error: unknown) => batchFailureIndex(error) === 1);
+      const { value } = await driver.transaction(async (tx) => {
+        const own = await tx.query("INSERT INTO items(name) VALUES ('e') RETURNING name");
+        await tx.exec("INSERT INTO items(name) VALUES ('f'); INSERT INTO items(name) VALUES ('g')");
+        return [own.rows, (await tx.query('SELECT count(*) AS n FROM items')).rows];
+      });
+      expect(value).toEqual([[['e']], [[6n]]]);
     });
 
     it('stores integral numbers as INTEGER, others as REAL, and round-trips every value type', async () => {
