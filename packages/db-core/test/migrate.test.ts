@@ -243,6 +243,32 @@ CREATE TRIGGER todo_audit AFTER INSERT ON todos BEGIN INSERT INTO audit(msg) VAL
     expect(columns(t.db, 'accounts')).toEqual(['id', 'email', 'plan']);
   });
 
+  it('a drizzle-kit rebuild of a table others reference fails whole: foreign keys stay on in a transaction', async () => {
+    using dir = tempDir();
+    await using t = await fresh(mode, dir);
+    await migrate(t.db, { folder: DRIZZLE });
+    await t.db.run("INSERT INTO authors(id, name) VALUES (1, 'ann')");
+    await t.db.run("INSERT INTO notes(id, author_id, title) VALUES (1, 1, 'x')");
+    // What drizzle-kit generates to rebuild `authors` (referenced by notes.author_id).
+    const rebuildAuthors = `PRAGMA foreign_keys=OFF;--> statement-breakpoint
+CREATE TABLE \`__new_authors\` (\`id\` integer PRIMARY KEY NOT NULL, \`name\` text);
+--> statement-breakpoint
+INSERT INTO \`__new_authors\`("id", "name") SELECT "id", "name" FROM \`authors\`;--> statement-breakpoint
+DROP TABLE \`authors\`;--> statement-breakpoint
+ALTER TABLE \`__new_authors\` RENAME TO \`authors\`;--> statement-breakpoint
+PRAGMA foreign_keys=ON;`;
+    const error = await migrate(t.db, {
+      folder: drizzleCopy(dir, { tag: '0002_authors', sql: rebuildAuthors }),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'MIGRATION_FAILED', migration: '0002_authors', statement: 4 });
+    expect((error as Error).message).toMatch(
+      /FOREIGN KEY constraint failed.*foreign keys cannot be turned off/s,
+    );
+    await t.db.sync();
+    expect(tableExists(t.db, '__new_authors')).toBe(false);
+    expect(t.db.all('SELECT name FROM authors')).toEqual([{ name: 'ann' }]);
+  });
+
   it('several databases migrating at once apply each migration exactly once', async () => {
     using dir = tempDir();
     await using t = await fresh(mode, dir);

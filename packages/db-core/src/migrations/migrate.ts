@@ -97,7 +97,7 @@ async function runMigration(tx: Transaction, migration: Migration): Promise<void
       const cause = error instanceof Error ? error.message.replace(/ \(SQL: .*\)$/s, '') : String(error);
       throw new MigrationError(
         'MIGRATION_FAILED',
-        `migration ${migration.name} failed at statement ${i + 1} of ${migration.statements.length}: ${cause}; nothing of this run was applied`,
+        `migration ${migration.name} failed at statement ${i + 1} of ${migration.statements.length}: ${cause}; nothing of this run was applied${foreignKeyHint(cause, sql)}`,
         {
           migration: migration.name,
           statement: i + 1,
@@ -108,6 +108,19 @@ async function runMigration(tx: Transaction, migration: Migration): Promise<void
       );
     }
   }
+}
+
+/**
+ * Foreign keys are enforced on db-core's and sqld's connections, and SQLite ignores
+ * `PRAGMA foreign_keys=OFF` inside a transaction (drizzle-kit's table rebuilds rely on it), so
+ * dropping a table other tables reference fails there.
+ */
+function foreignKeyHint(cause: string, sql: string): string {
+  if (!/FOREIGN KEY constraint failed/i.test(cause) || !/^\s*DROP\s+TABLE/i.test(sql)) return '';
+  return (
+    ' (other tables reference the dropped table, and foreign keys cannot be turned off inside the' +
+    " migration's transaction: SQLite ignores PRAGMA foreign_keys there; see docs/migrations.md)"
+  );
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
