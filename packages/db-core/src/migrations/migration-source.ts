@@ -15,7 +15,10 @@ export type MigrationsSource =
   | { readonly folder: string; readonly format?: 'drizzle' | 'sql' }
   | { readonly migrations: readonly MigrationInput[] };
 
-/** The migrations of a source, in the order they apply. */
+/**
+ * The migrations of a source, in the order they apply (what `migrate` would consider).
+ * @example (await loadMigrations({ folder: './drizzle' })).map((m) => m.name) // ['0000_init', '0001_add_pinned']
+ */
 export async function loadMigrations(source: MigrationsSource): Promise<Migration[]> {
   if ('migrations' in source && source.migrations !== undefined) return migrationsFromList(source.migrations);
   if (!('folder' in source) || typeof source.folder !== 'string' || source.folder === '') {

@@ -16,7 +16,10 @@ export interface Migration {
   readonly statements: readonly string[];
 }
 
-/** sha256 hex of the migration text, line ends normalised. */
+/**
+ * sha256 hex of the migration text, line ends normalised: what `_liveframe_migrations.hash` holds.
+ * @example migrationHash(readFileSync('drizzle/0000_init.sql', 'utf8')) // 'a3f1…' (64 hex digits)
+ */
 export function migrationHash(sql: string): string {
   return createHash('sha256').update(sql.replace(/\r\n/g, '\n')).digest('hex');
 }
