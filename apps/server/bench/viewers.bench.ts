@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -229,7 +229,14 @@ async function runCase(mode: Mode, tenants: number, perTenant: number): Promise<
         });
       }
     }
+    const profile = process.env.BENCH_VIEWERS_CPU_PROF;
+    const nodeOptions = process.env.NODE_OPTIONS;
+    // Only the server process loads the profiler hook (see profile-on-signal.mjs).
+    if (profile !== undefined)
+      process.env.NODE_OPTIONS = `${nodeOptions ?? ''} --import ${join(here, 'profile-on-signal.mjs')}`;
     await using server = await startServerProcess({ dbPath });
+    if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = nodeOptions;
     const pid = server.pid;
     if (pid === undefined) throw new Error('server process has no pid');
     const token = signToken({ userId: 'writer', tenantId: writerTenant, role: 'admin' }, TEST_AUTH_SECRET);
@@ -362,10 +369,16 @@ async function runCase(mode: Mode, tenants: number, perTenant: number): Promise<
       (await writer.orders.list.query({ sort: 'newest', page: 0, pageSize: 1 })).rows[0]?.id ?? 0;
     const idBefore = await newestOrder();
     const runs0 = await metric(server.url, 'liveframe_live_query_runs_total');
+    if (profile !== undefined) process.kill(pid, 'SIGUSR2');
     const cpu0 = cpuMs(pid);
     const measured = await writePhase(writes);
     const { idle, stats } = await quiesce();
     const cpu1 = cpuMs(pid);
+    if (profile !== undefined) {
+      const before = existsSync(profile) ? statSync(profile).mtimeMs : 0;
+      process.kill(pid, 'SIGUSR2');
+      await waitFor(() => existsSync(profile) && statSync(profile).mtimeMs !== before, 30_000);
+    }
     const runs1 = await metric(server.url, 'liveframe_live_query_runs_total');
     // Writes the server committed in the window (the writer is the only one; ids grow), answered or not.
     const committed = (await newestOrder()) - idBefore;
@@ -537,3 +550,12 @@ console.table(
 );
 console.log(`load average: ${loadStart} at start, ${loadEnd} at end`);
 console.log(`merged ${Object.keys(keys).length} keys into ${out}`);
+
+/** Polls `ready` until it holds; throws after `timeoutMs` (a file another process writes). */
+async function waitFor(ready: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`not ready within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startServer, startServerProcess } from '../src/testing/index.ts';
 import { connectLiveClient } from './support/live-client.ts';
+import { dataOf } from './support/push-viewer.ts';
 
 // Migrations at start against a real sqld: plain .sql files on disk, servers in replica mode.
 
@@ -118,11 +119,11 @@ describe('migrations at start (replica mode, real sqld)', () => {
       const event = await viewer.events.until((e) => {
         if (e.data.type !== 'results') return false;
         const result = e.data.results.find((r) => r.key === 'notes');
-        return result !== undefined && accept(superjson.parse<Note[]>(result.data));
+        return result !== undefined && accept(superjson.parse<Note[]>(dataOf(result)));
       }, 20_000);
       const data =
         event.data.type === 'results' ? event.data.results.find((r) => r.key === 'notes') : undefined;
-      return superjson.parse<Note[]>(data!.data);
+      return superjson.parse<Note[]>(dataOf(data!));
     };
 
     // Another server starts with one more migration: ADD COLUMN, through the primary.

@@ -3,6 +3,7 @@ import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 import { startServer, TEST_AUTH_SECRET } from '../src/testing/index.ts';
 import { connectLiveClient, type LiveClient } from './support/live-client.ts';
+import { dataOf } from './support/push-viewer.ts';
 
 type Results = Extract<Awaited<ReturnType<LiveClient['events']['next']>>['data'], { type: 'results' }>;
 
@@ -31,8 +32,10 @@ async function nextResults(client: LiveClient): Promise<Results> {
   return event.data as Results;
 }
 
-const decode = (results: Results, key: string) =>
-  superjson.parse(results.results.find((result) => result.key === key)?.data ?? 'null');
+const decode = (results: Results, key: string) => {
+  const result = results.results.find((r) => r.key === key);
+  return superjson.parse(result === undefined ? 'null' : dataOf(result));
+};
 
 describe('push delivery: one execution per distinct live query, results pushed', () => {
   it('pushes the new result to every viewer, runs each affected query once whatever the number of viewers', async () => {

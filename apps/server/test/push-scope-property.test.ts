@@ -93,7 +93,16 @@ describe('property: pushed results stay within their scope and converge (real en
         .all<{ id: number }>('SELECT id FROM orders WHERE tenant_id = ? ORDER BY id DESC LIMIT 40', [tenant])
         .map((r) => r.id);
     let sentinels = 0;
-    const totals = { runs: 0, writes: 0, mounts: 0, refused: 0, pushed: 0, comparisons: 0, scopeChecks: 0 };
+    const totals = {
+      runs: 0,
+      writes: 0,
+      mounts: 0,
+      refused: 0,
+      pushed: 0,
+      comparisons: 0,
+      scopeChecks: 0,
+      patched: 0,
+    };
 
     await fc.assert(
       fc.asyncProperty(
@@ -111,6 +120,9 @@ describe('property: pushed results stay within their scope and converge (real en
                 token: tokens[i]!,
                 wsUrl: server.wsUrl,
                 url: server.url,
+                // Half the viewers take patches (the real client's decoder), half whole results:
+                // viewers of one scope share runs either way.
+                patches: i % 2 === 0,
               }),
           );
           try {
@@ -209,6 +221,7 @@ describe('property: pushed results stay within their scope and converge (real en
             for (const [i, viewer] of viewers.entries()) {
               const { tenantId, role } = IDENTITIES[i]!;
               totals.pushed += viewer.pushed.length;
+              totals.patched += viewer.patched;
               totals.refused += viewer.refused.size;
               expect(viewer.anomalies).toEqual([]);
               for (const [key, reason] of viewer.refused) {

@@ -50,5 +50,6 @@ export {
 } from './live-query-registry.ts';
 export { liveframeCodeOf, type MinFrameEnvelope, minFrameLink } from './min-frame-link.ts';
 export { type OptimisticHandlers, optimisticUpdate } from './optimistic-update.ts';
+export { PushedResults, type PushedWireResult } from './pushed-results.ts';
 export { newSubscriptionId } from './subscription-id.ts';
 export { DEFAULT_LIVE_PATHS, type LiveProcedurePaths, trpcLiveChannel } from './trpc-live-channel.ts';

@@ -1,3 +1,5 @@
+import type { PushedWireResult } from './pushed-results.ts';
+
 /**
  * What `live.events` sends as the data of each tracked event (apps/server/PROTOCOL.md).
  * Positions are `"<generation>:<frame>"` strings; they never go backwards in one subscription.
@@ -24,12 +26,13 @@ export type LiveEventData =
   | { readonly type: 'refetch-all'; readonly position: string; readonly reason: string }
   /**
    * Push delivery: the new results of changed live queries (`data`: the procedure's output as
-   * superjson text, `at`: the position it was read at); `invalidate`: results too large to push.
+   * superjson text, or with `patches` a `patch` against the result last pushed for the key, at
+   * `base`; `at`: the position it was read at); `invalidate`: results too large to push.
    */
   | {
       readonly type: 'results';
       readonly position: string;
-      readonly results: readonly { readonly key: string; readonly data: string; readonly at: string }[];
+      readonly results: readonly PushedWireResult[];
       readonly invalidate: readonly string[];
     };
 
@@ -74,7 +77,7 @@ export interface LiveChannel {
       readonly onEvent: (id: string | undefined, data: LiveEventData) => void;
       readonly onError: (error: unknown) => void;
     },
-    options?: { readonly delivery?: LiveDelivery },
+    options?: { readonly delivery?: LiveDelivery; readonly patches?: boolean },
   ): () => void;
   update(input: LiveUpdateInput): Promise<LiveUpdateResult>;
 }

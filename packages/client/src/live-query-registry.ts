@@ -1,11 +1,11 @@
 import { registrationDigest } from '@liveframe/reactive';
 import { hashKey, type QueryClient, type QueryKey } from '@tanstack/query-core';
-import superjson from 'superjson';
 import type { FrameClock } from './frame-clock.ts';
 import { type FramePosition, formatFramePosition, isAtOrPast, parseFramePosition } from './frame-position.ts';
 import type { InvalidationLog } from './invalidation-log.ts';
 import type { LiveChannel, LiveDelivery, LiveEventData, LiveRegistration } from './live-channel.ts';
 import { liveframeCodeOf } from './min-frame-link.ts';
+import { PushedResults } from './pushed-results.ts';
 import { newSubscriptionId } from './subscription-id.ts';
 
 /** A live query as the registry knows it: its react-query key plus the tRPC call behind it. */
@@ -32,7 +32,10 @@ export interface LiveQueryRegistryOptions {
    * the cache; `invalidate`: it names them and they are refetched (PROTOCOL.md).
    */
   readonly delivery?: LiveDelivery;
-  /** Decodes a pushed result (the server's transformer): superjson's `parse` by default. */
+  /**
+   * Decodes a pushed result for a router whose transformer is not superjson; then results are
+   * pushed whole (patches are computed on superjson's form). Default: superjson, with patches.
+   */
   readonly decode?: (data: string) => unknown;
   readonly onError?: (error: unknown) => void;
 }
@@ -105,6 +108,8 @@ export class LiveQueryRegistry {
   readonly subscriptionId: string;
   readonly #options: LiveQueryRegistryOptions;
   readonly #entries = new Map<string, Entry>();
+  /** The last result pushed per key (patches are based on it). */
+  readonly #pushed = new PushedResults();
   readonly #floors = new Map<string, Floors>();
   /** Fetches held until the acknowledgement; they start after it, so their floor is the ack. */
   readonly #waiting = new Set<string>();
@@ -150,7 +155,8 @@ export class LiveQueryRegistry {
           this.#restartTimer = setTimeout(() => this.start(), RESUBSCRIBE_DELAY_MS);
         },
       },
-      { delivery: this.#options.delivery ?? 'push' },
+      // Patches need the tree form of the transformer's output: superjson's (the default decode).
+      { delivery: this.#options.delivery ?? 'push', patches: this.#options.decode === undefined },
     );
   }
 
@@ -186,6 +192,7 @@ export class LiveQueryRegistry {
       if (current.refs > 0 || this.#entries.get(key) !== current) return;
       // The floor stays: the cached data outlives the component, and a remount can reuse it.
       this.#entries.delete(key);
+      this.#pushed.forget(key);
       if (!this.#pendingAdd.delete(key)) this.#pendingRemove.add(key);
       this.#scheduleUpdate();
       this.#publish();
@@ -337,13 +344,26 @@ export class LiveQueryRegistry {
    */
   #applyResults(data: Extract<LiveEventData, { type: 'results' }>, position: FramePosition | null): void {
     const { queryClient, log } = this.#options;
-    const decode = this.#options.decode ?? superjson.parse;
+    const { decode } = this.#options;
     const pushed: string[] = [];
     const skipped: string[] = [];
+    const lostBase: LiveRegistration[] = [];
     for (const result of data.results) {
       const entry = this.#entries.get(result.key);
       const at = parseFramePosition(result.at);
       if (entry === undefined || at === null) continue;
+      // Decoded even when the cache keeps newer data: the next patch is based on this result.
+      const decoded =
+        decode !== undefined && 'data' in result
+          ? { value: decode(result.data) }
+          : this.#pushed.decode(result);
+      if (decoded === undefined) {
+        // A patch on a result this client does not hold (lost with a socket): fetch it, and
+        // register the key again so that the server sends it whole from now on.
+        this.#enqueue(result.key, position, [], 'pushed patch on an unknown base');
+        lostBase.push(this.#registrationOf(result.key, entry));
+        continue;
+      }
       const floors = this.#floorsOf(result.key);
       const done = floors.done;
       if (done !== null && done !== undefined && isAtOrPast(done, at) && !isAtOrPast(at, done)) {
@@ -368,10 +388,11 @@ export class LiveQueryRegistry {
         void queryClient.cancelQueries({ queryKey: entry.registration.queryKey, exact: true });
       }
       floors.done = at;
-      queryClient.setQueryData(entry.registration.queryKey, decode(result.data));
+      queryClient.setQueryData(entry.registration.queryKey, decoded.value);
       pushed.push(entry.registration.path);
     }
     for (const key of data.invalidate) this.#enqueue(key, position, [], undefined);
+    if (lostBase.length > 0) void this.#send({ add: lostBase });
     if (pushed.length > 0 || skipped.length > 0) {
       log.add({
         receivedAt: Date.now(),

@@ -25,7 +25,11 @@ export function trpcLiveChannel(
     subscribe(subscriptionId, handlers, options) {
       const subscription = client.subscription(
         paths.events,
-        options?.delivery === undefined ? { subscriptionId } : { subscriptionId, delivery: options.delivery },
+        {
+          subscriptionId,
+          ...(options?.delivery === undefined ? {} : { delivery: options.delivery }),
+          ...(options?.patches === true ? { patches: true } : {}),
+        },
         {
           onData(value: unknown) {
             const event = trackedEventOf(value);

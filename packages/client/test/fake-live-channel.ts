@@ -22,7 +22,7 @@ export class FakeLiveChannel implements LiveChannel {
   /** Frame of the newest change the server knows of: registrations with an older `since` are stale. */
   changedAt = 0;
   /** What the registry asked for when it subscribed (delivery mode). */
-  subscribeOptions: { readonly delivery?: LiveDelivery } | undefined;
+  subscribeOptions: { readonly delivery?: LiveDelivery; readonly patches?: boolean } | undefined;
   /** Procedure paths the server refuses to register (like a non-live query): the whole call fails. */
   readonly rejectPaths = new Set<string>();
   #onEvent: ((id: string | undefined, data: LiveEventData) => void) | null = null;
@@ -34,7 +34,7 @@ export class FakeLiveChannel implements LiveChannel {
       onEvent: (id: string | undefined, data: LiveEventData) => void;
       onError: (error: unknown) => void;
     },
-    options?: { readonly delivery?: LiveDelivery },
+    options?: { readonly delivery?: LiveDelivery; readonly patches?: boolean },
   ): () => void {
     this.subscriptions++;
     this.subscribeOptions = options;

@@ -1,4 +1,5 @@
 import { hashKey, QueryClient, QueryObserver } from '@tanstack/query-core';
+import { create } from 'jsondiffpatch';
 import superjson from 'superjson';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidationLog } from '../src/invalidation-log.ts';
@@ -47,7 +48,7 @@ function setup() {
 describe('push delivery in the client registry', () => {
   it('subscribes with delivery push by default and puts pushed results into the cache without a fetch', async () => {
     const { queryClient, channel, log, queryKey, key, fetches } = setup();
-    expect(channel.subscribeOptions).toEqual({ delivery: 'push' });
+    expect(channel.subscribeOptions).toEqual({ delivery: 'push', patches: true });
     channel.ack(1);
     await settle();
     expect(fetches()).toBe(1);
@@ -81,5 +82,57 @@ describe('push delivery in the client registry', () => {
     channel.emit({ type: 'results', position: 'g1:3', results: [], invalidate: [key] });
     await settle();
     expect(fetches()).toBe(2);
+  });
+
+  it('applies a patch to the result last pushed for the key, whatever the cache holds meanwhile', async () => {
+    const { queryClient, channel, queryKey, key, fetches } = setup();
+    channel.ack(1);
+    await settle();
+    const first = [
+      { id: 2, total: 5, at: new Date(1000) },
+      { id: 1, total: 3, at: new Date(0) },
+    ];
+    channel.emit({
+      type: 'results',
+      position: 'g1:5',
+      results: [{ key, data: superjson.stringify(first), at: 'g1:5' }],
+      invalidate: [],
+    });
+    await settle();
+    const second = [
+      { id: 3, total: 9, at: new Date(2000) },
+      { ...first[0]!, total: 6 },
+    ];
+    const differ = create({ objectHash: (row) => String((row as { id?: number }).id) });
+    const patch = differ.diff(superjson.serialize(first), superjson.serialize(second));
+    channel.emit({
+      type: 'results',
+      position: 'g1:7',
+      results: [{ key, patch, base: 'g1:5', at: 'g1:7' }],
+      invalidate: [],
+    });
+    await settle();
+    expect(queryClient.getQueryData(queryKey)).toEqual(second);
+    // The cached value was not changed in place by the patch (immutable data for React).
+    expect(first[0]!.total).toBe(5);
+    expect(fetches()).toBe(1);
+  });
+
+  it('fetches and registers again a key whose patch names a base it does not hold', async () => {
+    const { channel, key, fetches } = setup();
+    channel.ack(1);
+    await settle();
+    const updates = channel.updates.length;
+    channel.emit({
+      type: 'results',
+      position: 'g1:7',
+      results: [{ key, patch: { 0: [{ id: 1 }], _t: 'a' }, base: 'g1:5', at: 'g1:7' }],
+      invalidate: [],
+    });
+    await settle();
+    expect(fetches()).toBe(2);
+    expect(channel.updates.slice(updates).flatMap((update) => (update.add ?? []).map((r) => r.key))).toEqual([
+      key,
+    ]);
   });
 });

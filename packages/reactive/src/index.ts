@@ -33,6 +33,8 @@ export { sendRequestsPromptly } from './send-requests-promptly.ts';
 export type {
   InvalidateEvent,
   LiveEvent,
+  PushedData,
+  PushedPatch,
   PushedResult,
   RefetchAllEvent,
   ResultsEvent,

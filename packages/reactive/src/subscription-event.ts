@@ -31,12 +31,27 @@ export interface LiveEvent {
   readonly position: FramePosition;
 }
 
-/** One pushed live-query result: the client's key, the server-encoded data, the data's position. */
-export interface PushedResult {
+/** One pushed live-query result: the client's key, the new result, the position it was read at. */
+export type PushedResult = PushedData | PushedPatch;
+
+/** The whole result. */
+export interface PushedData {
   readonly key: string;
   /** The procedure's output as the server encoded it (superjson text): encoded once, shared. */
   readonly data: string;
   /** The position the data was read at (at or past every change it reflects). */
+  readonly at: FramePosition;
+}
+
+/**
+ * The result as a change to the one last pushed to this subscription for `key` (its `at` is
+ * `base`): a jsondiffpatch delta of the parsed superjson text. Only for subscriptions that asked
+ * for patches; computed once per run and base, shared.
+ */
+export interface PushedPatch {
+  readonly key: string;
+  readonly patch: unknown;
+  readonly base: FramePosition;
   readonly at: FramePosition;
 }
 

@@ -61,7 +61,7 @@ export interface LiveClient extends AsyncDisposable {
   readonly events: EventQueue<{ id: string; data: LiveEventData }>;
   readonly subscriptionId: string;
   /** Subscribes (again) with an optional lastEventId, in invalidate (default) or push delivery. */
-  subscribe(lastEventId?: string, delivery?: 'invalidate' | 'push'): void;
+  subscribe(lastEventId?: string, delivery?: 'invalidate' | 'push', options?: { patches?: boolean }): void;
   unsubscribe(): void;
   close(): Promise<void>;
 }
@@ -98,13 +98,14 @@ export function connectLiveClient(
     trpc,
     events,
     subscriptionId,
-    subscribe(lastEventId, delivery) {
+    subscribe(lastEventId, delivery, subscribeOptions) {
       active?.unsubscribe();
       active = trpc.live.events.subscribe(
         {
           subscriptionId,
           ...(lastEventId === undefined ? {} : { lastEventId }),
           ...(delivery === undefined ? {} : { delivery }),
+          ...(subscribeOptions?.patches === true ? { patches: true } : {}),
         },
         { onData: (event) => events.push(event as { id: string; data: LiveEventData }) },
       );

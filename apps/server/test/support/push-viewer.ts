@@ -1,3 +1,4 @@
+import { PushedResults } from '@liveframe/client';
 import type { LiveEventData } from '@liveframe/server';
 import { createTRPCUntypedClient, httpLink } from '@trpc/client';
 import superjson from 'superjson';
@@ -27,6 +28,15 @@ interface Held {
   seq: number;
 }
 
+/**
+ * The `data` of a pushed result; these clients never ask for patches, so a patch is a server bug.
+ */
+export function dataOf(result: { readonly key: string } & ({ data: string } | { patch: unknown })): string {
+  if (!('data' in result))
+    throw new Error(`${result.key}: a patch was pushed to a client that asked for none`);
+  return result.data;
+}
+
 /** JSON with object keys sorted, so results compare whatever the key order. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
@@ -54,13 +64,18 @@ export class PushViewer implements AsyncDisposable {
   readonly anomalies: string[] = [];
   lastEventId: string | undefined;
   resultsEvents = 0;
+  /** Results that came as patches. */
+  patched = 0;
   fetches = 0;
   readonly #lastAt = new Map<string, string>();
   readonly #inFlight = new Set<Promise<unknown>>();
   #acked: (() => void) | undefined;
+  /** With patches: the real client's decoder (@liveframe/client), which keeps the patch bases. */
+  readonly #decoder: PushedResults | undefined;
 
-  constructor(options: { name: string; token: string; wsUrl: string; url: string }) {
+  constructor(options: { name: string; token: string; wsUrl: string; url: string; patches?: boolean }) {
     this.name = options.name;
+    this.#decoder = options.patches === true ? new PushedResults() : undefined;
     this.token = options.token;
     this.client = connectLiveClient(options.wsUrl, { token: options.token });
     this.http = createTRPCUntypedClient({
@@ -88,7 +103,7 @@ export class PushViewer implements AsyncDisposable {
         resolve();
       };
     });
-    this.client.subscribe(undefined, 'push');
+    this.client.subscribe(undefined, 'push', { patches: this.#decoder !== undefined });
     await acked;
   }
 
@@ -156,7 +171,22 @@ export class PushViewer implements AsyncDisposable {
       return;
     }
     this.resultsEvents++;
-    for (const result of data.results) {
+    for (const pushed of data.results) {
+      let value: unknown;
+      if (this.#decoder === undefined) value = superjson.parse(dataOf(pushed));
+      else {
+        const decoded = this.#decoder.decode(pushed);
+        if (decoded === undefined) {
+          this.anomalies.push(
+            `${this.name}: ${pushed.key} patched on base ${'base' in pushed ? pushed.base : '?'} it does not hold`,
+          );
+          continue;
+        }
+        value = decoded.value;
+        if ('patch' in pushed) this.patched++;
+      }
+      // Payloads are recorded whole (as superjson text) whichever way they came.
+      const result = { key: pushed.key, at: pushed.at, data: superjson.stringify(value) };
       this.pushed.push(result);
       const last = this.#lastAt.get(result.key);
       if (last !== undefined && !atOrAfter(result.at, last)) {
@@ -170,7 +200,7 @@ export class PushViewer implements AsyncDisposable {
       }
       if (entry.at !== undefined && !atOrAfter(result.at, entry.at)) continue; // held data is newer
       entry.seq++; // a fetch in flight may have read older data
-      entry.json = canonicalJson(superjson.parse(result.data));
+      entry.json = canonicalJson(value);
       entry.at = result.at;
     }
     for (const key of data.invalidate) {

@@ -32,11 +32,16 @@ export function toWire(
       return {
         type: 'results',
         position,
-        results: event.results.map((result) => ({
-          key: result.key,
-          data: result.data,
-          at: formatPositionId(result.at),
-        })),
+        results: event.results.map((result) =>
+          'data' in result
+            ? { key: result.key, data: result.data, at: formatPositionId(result.at) }
+            : {
+                key: result.key,
+                patch: result.patch,
+                base: formatPositionId(result.base),
+                at: formatPositionId(result.at),
+              },
+        ),
         invalidate: event.invalidate as string[],
       };
   }

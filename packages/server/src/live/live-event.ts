@@ -28,10 +28,17 @@ export type LiveEventData =
     }
   | { readonly type: 'refetch-all'; readonly position: string; readonly reason: string }
   | {
-      /** Push delivery: current results (superjson text of the procedure output) of changed live queries. */
+      /**
+       * Push delivery: current results of changed live queries: the superjson text of the
+       * procedure output (`data`), or, for subscriptions that asked for patches, a jsondiffpatch
+       * delta (`patch`) of its parsed form against the result last pushed for the key (at `base`).
+       */
       readonly type: 'results';
       readonly position: string;
-      readonly results: { readonly key: string; readonly data: string; readonly at: string }[];
+      readonly results: (
+        | { readonly key: string; readonly data: string; readonly at: string }
+        | { readonly key: string; readonly patch: unknown; readonly base: string; readonly at: string }
+      )[];
       /** Results too large to push: refetch these keys. */
       readonly invalidate: string[];
     };

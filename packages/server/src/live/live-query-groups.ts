@@ -2,6 +2,7 @@ import type { FramePosition, LiveQueryHub, PublishResult } from '@liveframe/reac
 import { identityKey } from '../auth/identity.ts';
 import { scopeOf } from '../auth/identity-access.ts';
 import type { ReadSet } from '../db/database-contract.ts';
+import { outputBytes, sameReadSet } from './run-outputs.ts';
 
 /** What running a live query once taught the server: what it read, what it returned, whose fields it used. */
 export interface DerivedReadSet {
@@ -32,30 +33,35 @@ export interface GroupRun {
   readonly at: FramePosition;
   /** The encoded output (undefined: not captured, no push subscriber). */
   readonly output: string | undefined;
-  /** Its size in bytes (UTF-8), measured once for every group sharing the run. */
+  /** Its size in bytes (UTF-8), measured once per run. */
   readonly outputBytes: number;
 }
 
+/** A registration's handle on a group: the client's subscription and the key it names the query by. */
+export interface GroupUser {
+  readonly subscriptionId: string;
+  readonly key: string;
+}
+
 /**
- * Registered live queries that run the same procedure on the same input as the same identity:
- * they read the same rows, so they share one read-set and one result. The group is registered in
- * the hub under an id of its own (never a client's subscription id: those match
- * `[A-Za-z0-9_-]{8,128}`), so it keeps being matched while all its subscribers are disconnected.
+ * The live queries that run the same procedure on the same input and whose identities agree on
+ * every identity field the latest execution read (its data scope: e.g. only the tenant and the
+ * role): one execution serves them all, so they share one read-set, one hub registration and
+ * one result. Registered in the hub under an id of its own (never a client's subscription id:
+ * those match `[A-Za-z0-9_-]{8,128}`), so it keeps being matched while its users are away.
  */
-export interface QueryGroup {
+interface Cohort {
   readonly id: string;
-  readonly cacheKey: string;
-  readonly identity: object;
   readonly path: string;
   readonly input: unknown;
+  /** `JSON.stringify([path, input])`: cohorts of one query are looked up by it. */
+  readonly queryKey: string;
+  readonly members: Set<QueryGroup>;
   /** The read-set of the latest finished execution; undefined until the first one finished. */
   readSet: ReadSet | undefined;
-  /** The first execution (registrations wait for it). */
-  readonly ready: Promise<ReadSet>;
-  /** `${subscriptionId}\0${key}` of every registration using the group, attached or not. */
-  readonly users: Set<string>;
-  /** Registrations being set up that will use it (keeps it alive while they await `ready`). */
-  holds: number;
+  /** Identity fields the latest execution read and the members' common values of them. */
+  identityFields: readonly string[] | undefined;
+  scope: string | undefined;
   /** An execution is running / another one is needed after it. */
   deriving: boolean;
   dirty: boolean;
@@ -68,8 +74,54 @@ export interface QueryGroup {
   /** The latest encoded output and the position of the run that produced it (when it last changed). */
   output: string | undefined;
   outputAt: FramePosition | undefined;
-  /** Identity fields the latest execution read; undefined: not known (the whole identity). */
-  identityFields: readonly string[] | undefined;
+}
+
+/**
+ * Registered live queries of one (identity, path, input): what a registration holds. Its
+ * read-set and result are its cohort's (the execution it shares with other identities of the
+ * same data scope); it moves to another cohort when an execution shows that its identity
+ * differs from the others' on a field the query reads.
+ */
+export class QueryGroup {
+  readonly cacheKey: string;
+  readonly identity: object;
+  readonly path: string;
+  readonly input: unknown;
+  /** The first read-set this group can be registered with (registrations wait for it). */
+  readonly ready: Promise<ReadSet>;
+  /** Every registration using the group, attached or not, by `${subscriptionId}\0${key}`. */
+  readonly users = new Map<string, GroupUser>();
+  /** Registrations being set up that will use it (keeps it alive while they await `ready`). */
+  holds = 0;
+  cohort: Cohort;
+
+  constructor(
+    identity: object,
+    path: string,
+    input: unknown,
+    cacheKey: string,
+    cohort: Cohort,
+    ready: Promise<ReadSet>,
+  ) {
+    this.identity = identity;
+    this.path = path;
+    this.input = input;
+    this.cacheKey = cacheKey;
+    this.cohort = cohort;
+    this.ready = ready;
+  }
+
+  get readSet(): ReadSet | undefined {
+    return this.cohort.readSet;
+  }
+
+  get output(): string | undefined {
+    return this.cohort.output;
+  }
+
+  get outputAt(): FramePosition | undefined {
+    return this.cohort.outputAt;
+  }
 }
 
 const GROUP_KEY = 'read-set';
@@ -77,7 +129,7 @@ const GROUP_KEY = 'read-set';
 export interface LiveQueryGroupsOptions {
   readonly hub: LiveQueryHub;
   readonly derive: DeriveReadSet;
-  /** A group ran again: its users get the new read-set, and push subscribers the changed result. */
+  /** A group's execution ran: its users get the new read-set, and push subscribers the changed result. */
   readonly onRun: (group: QueryGroup, run: GroupRun) => void;
   /** No run is in flight any more (the runs of a round all finished): push deliveries go out. */
   readonly onIdle?: () => void;
@@ -87,27 +139,31 @@ export interface LiveQueryGroupsOptions {
 }
 
 /**
- * The read-sets and results of live queries, one per group (path, input, identity), each the
- * exact set of rows and tables its latest execution read, and the output it returned.
+ * The read-sets and results of live queries, each the exact set of rows and tables its latest
+ * execution read, and the output it returned.
  *
  * A read-set can change with the data: a procedure that reads an order, then the customer the
  * order points to, reads another customer row once the order's foreign key moves; a procedure may
  * branch on what it read. No heuristic on parameter values can tell which executions depend on
- * data (a foreign key may equal an input value), so every change that hits a group's read-set
- * runs the group once more (in the background, after the change's events went out) and its
- * read-set becomes what that execution read. The re-registration uses the first hit as `since`,
- * so a change that lands while it runs is never lost.
+ * data (a foreign key may equal an input value), so every change that hits a read-set runs the
+ * query once more (in the background, after the change's events went out) and its read-set
+ * becomes what that execution read. The re-registration uses the first hit as `since`, so a
+ * change that lands while it runs is never lost.
  *
- * Groups whose identities agree on every identity field the query read (its data scope: e.g.
- * only the tenant and the role) are run once per round and share the execution: server work per
- * change is one execution per distinct affected query, however many users hold it. An execution
- * that reads a field on which two members disagree is not shared; they run separately.
+ * Work per change is per cohort, not per registration: the hub matches one registration per
+ * distinct (query, data scope), and one execution settles it; only handing the result to each
+ * user is per user. A new identity joins an existing cohort without running when it agrees with
+ * it on every field the cohort's latest execution read (that execution would have been the
+ * same). An execution that reads a field on which members disagree splits them: the others run
+ * on their own.
  */
 export class LiveQueryGroups {
   readonly #options: LiveQueryGroupsOptions;
   readonly #groups = new Map<string, QueryGroup>();
-  readonly #byHubId = new Map<string, QueryGroup>();
-  readonly #pending = new Set<QueryGroup>();
+  readonly #byHubId = new Map<string, Cohort>();
+  /** Settled cohorts by query, for new identities to join (queryKey → cohorts). */
+  readonly #byQuery = new Map<string, Set<Cohort>>();
+  readonly #pending = new Set<Cohort>();
   #scheduled = false;
   #closed = false;
   #nextId = 0;
@@ -118,12 +174,17 @@ export class LiveQueryGroups {
     this.#options = options;
   }
 
-  /** Distinct live queries (groups) held. */
+  /** Distinct (identity, query) pairs held. */
   get size(): number {
     return this.#groups.size;
   }
 
-  /** Executions made for groups (registration and re-runs; shared ones count once). */
+  /** Distinct executions held: one per (query, data scope). */
+  get cohorts(): number {
+    return this.#byHubId.size;
+  }
+
+  /** Executions made (registration and re-runs; shared ones count once). */
   get runs(): number {
     return this.#runs;
   }
@@ -134,56 +195,32 @@ export class LiveQueryGroups {
   }
 
   /**
-   * The group of (identity, path, input), created and executed once if new; held until
-   * {@link release} (or {@link use}) is called for this acquisition.
+   * The group of (identity, path, input), joined to a cohort of the same data scope or executed
+   * once if none; held until {@link release} (or {@link use}) is called for this acquisition.
    */
   acquire(identity: object, path: string, input: unknown): QueryGroup {
-    const cacheKey = JSON.stringify([identityKey(identity), path, input ?? null]);
+    const key = identityKey(identity);
+    const queryKey = JSON.stringify([path, input ?? null]);
+    const cacheKey = `${key}\0${queryKey}`;
     let group = this.#groups.get(cacheKey);
     if (group === undefined) {
-      const id = `group:${++this.#nextId}`;
-      const since = this.#options.hub.position;
-      this.#runs++;
-      const first = this.#options.derive(identity, path, input);
-      const created: QueryGroup = {
-        id,
-        cacheKey,
-        identity,
-        path,
-        input,
-        readSet: undefined,
-        ready: first.then((derived) => derived.readSet),
-        users: new Set(),
-        holds: 0,
-        deriving: true,
-        dirty: false,
-        hitAt: undefined,
-        output: undefined,
-        outputAt: undefined,
-        identityFields: undefined,
-      };
-      group = created;
-      this.#groups.set(cacheKey, created);
-      this.#byHubId.set(id, created);
-      first.then(
-        (derived) => this.#settle([created], derived, since, since),
-        () => {
-          created.deriving = false;
-          // Nobody can use a group whose first execution failed: the next acquire runs it anew.
-          this.#forget(cacheKey, created);
-        },
-      );
-      // The failure reaches every caller through `ready`; this handler only keeps it handled.
-      created.ready.catch(() => undefined);
+      const joined = this.#joinable(queryKey, identity);
+      if (joined !== undefined) {
+        group = new QueryGroup(identity, path, input, cacheKey, joined, Promise.resolve(joined.readSet!));
+        joined.members.add(group);
+      } else {
+        group = this.#first(identity, path, input, queryKey, cacheKey);
+      }
+      this.#groups.set(cacheKey, group);
     }
     group.holds++;
     return group;
   }
 
   /** Turns one acquisition into a user of the group. */
-  use(group: QueryGroup, user: string): void {
+  use(group: QueryGroup, user: GroupUser): void {
     group.holds--;
-    group.users.add(user);
+    group.users.set(userKey(user), user);
   }
 
   /** Drops one acquisition that did not become a user. */
@@ -193,24 +230,24 @@ export class LiveQueryGroups {
   }
 
   /** A user stopped using the group. */
-  leave(group: QueryGroup, user: string): void {
-    group.users.delete(user);
+  leave(group: QueryGroup, user: GroupUser): void {
+    group.users.delete(userKey(user));
     this.#collect(group);
   }
 
   /** Runs the group again soon (e.g. a push subscriber needs its result and none was captured). */
   refresh(group: QueryGroup): void {
-    this.#mark(group, this.#options.hub.position);
+    this.#mark(group.cohort, this.#options.hub.position);
     this.#schedule();
   }
 
   /**
-   * Called with every publish result: groups hit by the change, groups of queries a schema
-   * change named, and on a refetch-all every group, run again.
+   * Called with every publish result: cohorts hit by the change, cohorts of queries a schema
+   * change named, and on a refetch-all every cohort, run again.
    */
   afterPublish(result: PublishResult): void {
     if (result.refetchAll) {
-      for (const group of this.#groups.values()) this.#mark(group, result.position);
+      for (const cohort of this.#byHubId.values()) this.#mark(cohort, result.position);
     } else {
       for (const ref of result.rederive) this.#mark(this.#byHubId.get(ref.subscriberId), result.position);
       for (const subscriberId of result.matches.keys())
@@ -219,10 +256,10 @@ export class LiveQueryGroups {
     this.#schedule();
   }
 
-  /** Schema changed in a way the hub could not attribute: every group runs again. */
+  /** Schema changed in a way the hub could not attribute: every cohort runs again. */
   rederiveAll(): void {
     const position = this.#options.hub.position;
-    for (const group of this.#groups.values()) this.#mark(group, position);
+    for (const cohort of this.#byHubId.values()) this.#mark(cohort, position);
     this.#schedule();
   }
 
@@ -230,13 +267,76 @@ export class LiveQueryGroups {
     this.#closed = true;
     this.#groups.clear();
     this.#byHubId.clear();
+    this.#byQuery.clear();
     this.#pending.clear();
   }
 
-  #mark(group: QueryGroup | undefined, at: FramePosition): void {
-    if (group === undefined) return;
-    group.hitAt ??= at;
-    this.#pending.add(group);
+  /** A settled cohort of this query whose data scope `identity` shares, if any. */
+  #joinable(queryKey: string, identity: object): Cohort | undefined {
+    const candidates = this.#byQuery.get(queryKey);
+    if (candidates === undefined) return undefined;
+    for (const cohort of candidates) {
+      const fields = cohort.identityFields;
+      if (fields !== undefined && cohort.readSet !== undefined && scopeOf(identity, fields) === cohort.scope)
+        return cohort;
+    }
+    return undefined;
+  }
+
+  /** A new cohort for a group no cohort can serve yet: its first execution runs now. */
+  #first(identity: object, path: string, input: unknown, queryKey: string, cacheKey: string): QueryGroup {
+    const cohort = this.#cohort(path, input, queryKey);
+    const since = this.#options.hub.position;
+    cohort.deriving = true;
+    this.#runs++;
+    const first = this.#options.derive(identity, path, input);
+    const group = new QueryGroup(
+      identity,
+      path,
+      input,
+      cacheKey,
+      cohort,
+      first.then((derived) => derived.readSet),
+    );
+    cohort.members.add(group);
+    first.then(
+      (derived) => this.#settle(cohort, derived, identity, since, since),
+      () => {
+        cohort.deriving = false;
+        // Nobody can use a group whose first execution failed: the next acquire runs it anew.
+        for (const member of cohort.members) this.#forgetGroup(member);
+        this.#forgetCohort(cohort);
+      },
+    );
+    // The failure reaches every caller through `ready`; this handler only keeps it handled.
+    group.ready.catch(() => undefined);
+    return group;
+  }
+
+  #cohort(path: string, input: unknown, queryKey: string): Cohort {
+    const cohort: Cohort = {
+      id: `group:${++this.#nextId}`,
+      path,
+      input,
+      queryKey,
+      members: new Set(),
+      readSet: undefined,
+      identityFields: undefined,
+      scope: undefined,
+      deriving: false,
+      dirty: false,
+      hitAt: undefined,
+      output: undefined,
+      outputAt: undefined,
+    };
+    this.#byHubId.set(cohort.id, cohort);
+    return cohort;
+  }
+
+  #mark(cohort: Cohort | undefined, at: FramePosition): void {
+    if (cohort === undefined) return;
+    cohort.hitAt ??= at;
+    this.#pending.add(cohort);
   }
 
   #schedule(): void {
@@ -245,74 +345,43 @@ export class LiveQueryGroups {
     // After the current events went out: re-running is never on the invalidation's path.
     setImmediate(() => {
       this.#scheduled = false;
-      const groups = [...this.#pending];
+      const cohorts = [...this.#pending];
       this.#pending.clear();
-      this.#round(groups);
+      for (const cohort of cohorts) {
+        if (this.#closed || this.#byHubId.get(cohort.id) !== cohort) continue;
+        if (cohort.deriving) cohort.dirty = true;
+        else this.#run(cohort);
+      }
     });
   }
 
-  /** One scheduling round: groups with the same query and data scope share one execution. */
-  #round(groups: QueryGroup[]): void {
-    const buckets = new Map<string, QueryGroup[]>();
-    for (const group of groups) {
-      if (this.#closed || this.#byHubId.get(group.id) !== group) continue;
-      if (group.deriving) {
-        group.dirty = true;
-        continue;
-      }
-      const scope =
-        group.identityFields === undefined
-          ? identityKey(group.identity)
-          : scopeOf(group.identity, group.identityFields);
-      const key = JSON.stringify([group.path, group.input ?? null, group.identityFields ?? null, scope]);
-      const bucket = buckets.get(key);
-      if (bucket === undefined) buckets.set(key, [group]);
-      else bucket.push(group);
-    }
-    for (const bucket of buckets.values()) this.#run(bucket);
-  }
-
-  #run(bucket: QueryGroup[]): void {
-    const leader = bucket[0]!;
+  #run(cohort: Cohort): void {
+    const leader = cohort.members.values().next().value;
+    if (leader === undefined) return;
     // The execution reads at least at `start` (the read floor): it sees every change published so far.
     const start = this.#options.hub.position;
-    const sinces = bucket.map((group) => group.hitAt ?? start);
-    for (const group of bucket) {
-      group.deriving = true;
-      group.dirty = false;
-      group.hitAt = undefined;
+    const since = cohort.hitAt ?? start;
+    cohort.deriving = true;
+    cohort.dirty = false;
+    cohort.hitAt = undefined;
+    let output = false;
+    for (const member of cohort.members) {
+      if (this.#options.wantsOutput?.(member) === true) {
+        output = true;
+        break;
+      }
     }
-    const output = bucket.some((group) => this.#options.wantsOutput?.(group) === true);
     this.#runs++;
     this.#inFlight++;
     this.#options
-      .derive(leader.identity, leader.path, leader.input, { output })
+      .derive(leader.identity, cohort.path, cohort.input, { output })
       .then(
-        (derived) => {
-          const fields = derived.identityFields;
-          const scope = fields === undefined ? undefined : scopeOf(leader.identity, fields);
-          const shared: QueryGroup[] = [];
-          for (const [index, group] of bucket.entries()) {
-            // The execution may have read fields the bucket did not key on: members that differ
-            // there did not get their own result, so they run on their own.
-            if (group === leader || (scope !== undefined && scopeOf(group.identity, fields!) === scope)) {
-              shared.push(group);
-            } else {
-              group.deriving = false;
-              group.hitAt ??= sinces[index]!;
-              this.#pending.add(group);
-            }
-          }
-          for (const group of shared) this.#settle([group], derived, sinces[bucket.indexOf(group)]!, start);
-          this.#schedule();
-        },
+        (derived) => this.#settle(cohort, derived, leader.identity, since, start),
         (error: unknown) => {
           // A query that now fails (e.g. forbidden after a schema change) keeps its last read-set.
-          for (const [index, group] of bucket.entries()) {
-            group.deriving = false;
-            group.hitAt ??= sinces[index]!;
-            if (group.dirty) this.#pending.add(group);
-          }
+          cohort.deriving = false;
+          cohort.hitAt ??= since;
+          if (cohort.dirty) this.#pending.add(cohort);
           this.#options.onError(error);
           this.#schedule();
         },
@@ -324,94 +393,169 @@ export class LiveQueryGroups {
       });
   }
 
-  #settle(groups: QueryGroup[], derived: DerivedReadSet, since: FramePosition, start: FramePosition): void {
-    const hub = this.#options.hub;
-    for (const group of groups) {
-      group.deriving = false;
-      if (this.#closed || this.#byHubId.get(group.id) !== group) continue;
-      const { readSet } = derived;
-      const unchanged = group.readSet !== undefined && sameReadSet(group.readSet, readSet);
-      group.readSet = readSet;
-      group.identityFields = derived.identityFields;
-      if (derived.output !== undefined && derived.output !== group.output) {
-        group.output = derived.output;
-        group.outputAt = start;
-      }
-      // Re-indexing costs per group; a shared run hands hundreds of groups the same read-set.
-      if (!unchanged) hub.registerQuery({ subscriberId: group.id, key: GROUP_KEY, readSet });
-      this.#options.onRun(group, {
-        readSet,
-        since,
-        at: start,
-        output: group.output,
-        outputBytes: bytesOf(derived),
-      });
-      // A change the execution could not see (published after `start`) may already have moved
-      // what it should read: run it again. Changes up to `start` are in what it read.
-      const head = hub.position;
-      const moved = head.generation !== start.generation || head.frame !== start.frame;
-      if (moved && changedSinceOnce(hub, start, derived)) group.hitAt = start;
-      if (group.dirty || group.hitAt !== undefined) {
-        group.dirty = false;
-        group.hitAt ??= start;
-        this.#pending.add(group);
+  #settle(
+    cohort: Cohort,
+    derived: DerivedReadSet,
+    leader: object,
+    since: FramePosition,
+    start: FramePosition,
+  ): void {
+    cohort.deriving = false;
+    if (this.#closed || this.#byHubId.get(cohort.id) !== cohort) return;
+    const fields = derived.identityFields;
+    const scope = fields === undefined ? identityKey(leader) : scopeOf(leader, fields);
+    // Members that differ from the leader on a field this execution read did not get their own
+    // result: they leave for a cohort of their own, which runs for them.
+    const others = new Map<string, QueryGroup[]>();
+    // Members agree on the fields the previous execution read (they joined, or stayed, on them):
+    // only an execution that read other fields can set them apart.
+    const recheck =
+      fields === undefined || !sameFields(fields, cohort.identityFields) || scope !== cohort.scope;
+    for (const member of recheck ? cohort.members : []) {
+      if (member.identity === leader) continue;
+      const theirs = fields === undefined ? identityKey(member.identity) : scopeOf(member.identity, fields);
+      if (theirs === scope) continue;
+      const list = others.get(theirs);
+      if (list === undefined) others.set(theirs, [member]);
+      else list.push(member);
+    }
+    for (const members of others.values()) this.#split(cohort, members, since);
+
+    const { readSet } = derived;
+    const unchanged = cohort.readSet !== undefined && sameReadSet(cohort.readSet, readSet);
+    cohort.readSet = readSet;
+    cohort.identityFields = fields;
+    cohort.scope = fields === undefined ? undefined : scope;
+    if (derived.output === undefined) {
+      // Not captured (no push user when it began): what the query returns now is not known, and
+      // an older output must not go out tagged with this run's position.
+      cohort.output = undefined;
+      cohort.outputAt = undefined;
+    } else if (derived.output !== cohort.output) {
+      cohort.output = derived.output;
+      cohort.outputAt = start;
+    }
+    if (!unchanged) this.#options.hub.registerQuery({ subscriberId: cohort.id, key: GROUP_KEY, readSet });
+    const run: GroupRun = {
+      readSet,
+      since,
+      at: start,
+      output: derived.output,
+      outputBytes: outputBytes(derived),
+    };
+    for (const member of cohort.members) this.#options.onRun(member, run);
+    // A change the execution could not see (published after `start`) may already have moved
+    // what it should read: run it again. Changes up to `start` are in what it read.
+    const head = this.#options.hub.position;
+    const moved = head.generation !== start.generation || head.frame !== start.frame;
+    if (moved && this.#options.hub.changedSince(start, readSet)) cohort.hitAt ??= start;
+    if (cohort.dirty || cohort.hitAt !== undefined) {
+      cohort.dirty = false;
+      cohort.hitAt ??= start;
+      this.#pending.add(cohort);
+    }
+    this.#index(cohort);
+    this.#schedule();
+  }
+
+  /**
+   * Moves `members` (one data scope other than the cohort's) to a cohort of their own that holds
+   * the read-set they had until now and runs for them; changes since `since` count as hits.
+   */
+  #split(from: Cohort, members: QueryGroup[], since: FramePosition): void {
+    const cohort = this.#cohort(from.path, from.input, from.queryKey);
+    cohort.readSet = from.readSet;
+    for (const member of members) {
+      from.members.delete(member);
+      member.cohort = cohort;
+      cohort.members.add(member);
+    }
+    if (cohort.readSet !== undefined)
+      this.#options.hub.registerQuery({ subscriberId: cohort.id, key: GROUP_KEY, readSet: cohort.readSet });
+    cohort.hitAt = since;
+    this.#pending.add(cohort);
+  }
+
+  /**
+   * Makes a settled cohort joinable by its scope; a cohort of the same query and scope that
+   * already exists (two first executions raced) takes its members instead.
+   */
+  #index(cohort: Cohort): void {
+    let cohorts = this.#byQuery.get(cohort.queryKey);
+    if (cohort.identityFields === undefined) {
+      cohorts?.delete(cohort);
+      return;
+    }
+    if (cohorts === undefined) {
+      cohorts = new Set();
+      this.#byQuery.set(cohort.queryKey, cohorts);
+    }
+    for (const other of cohorts) {
+      if (
+        other !== cohort &&
+        other.scope === cohort.scope &&
+        sameFields(other.identityFields, cohort.identityFields)
+      ) {
+        this.#merge(cohort, other);
+        return;
       }
     }
-    this.#schedule();
+    cohorts.add(cohort);
+  }
+
+  /**
+   * `from` and `into` run the same query for the same data scope: `into` takes the members.
+   * Changes that hit `from` and were not run for yet become hits of `into`; a run of `into` in
+   * flight started without knowing them, so it runs once more.
+   */
+  #merge(from: Cohort, into: Cohort): void {
+    for (const member of from.members) {
+      member.cohort = into;
+      into.members.add(member);
+    }
+    from.members.clear();
+    if (from.hitAt !== undefined || this.#pending.has(from)) {
+      into.hitAt = earliest(into.hitAt, from.hitAt ?? this.#options.hub.position);
+      this.#pending.add(into);
+    }
+    if (into.deriving) into.dirty = true;
+    this.#forgetCohort(from);
   }
 
   #collect(group: QueryGroup): void {
     if (group.users.size > 0 || group.holds > 0) return;
-    this.#forget(group.cacheKey, group);
+    this.#forgetGroup(group);
+    if (group.cohort.members.size === 0) this.#forgetCohort(group.cohort);
   }
 
-  #forget(cacheKey: string, group: QueryGroup): void {
-    if (this.#groups.get(cacheKey) === group) this.#groups.delete(cacheKey);
-    if (this.#byHubId.get(group.id) !== group) return;
-    this.#byHubId.delete(group.id);
-    this.#pending.delete(group);
-    if (!this.#closed) this.#options.hub.releaseSubscriber(group.id);
+  #forgetGroup(group: QueryGroup): void {
+    if (this.#groups.get(group.cacheKey) === group) this.#groups.delete(group.cacheKey);
+    group.cohort.members.delete(group);
+  }
+
+  #forgetCohort(cohort: Cohort): void {
+    if (this.#byHubId.get(cohort.id) !== cohort) return;
+    this.#byHubId.delete(cohort.id);
+    const cohorts = this.#byQuery.get(cohort.queryKey);
+    cohorts?.delete(cohort);
+    if (cohorts?.size === 0) this.#byQuery.delete(cohort.queryKey);
+    this.#pending.delete(cohort);
+    if (!this.#closed) this.#options.hub.releaseSubscriber(cohort.id);
   }
 }
 
-/** Whether two read-sets name the same tables with the same row filters. */
-function sameReadSet(a: ReadSet, b: ReadSet): boolean {
+function userKey(user: GroupUser): string {
+  return `${user.subscriptionId}\0${user.key}`;
+}
+
+function sameFields(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
   if (a === b) return true;
-  if (a.tables.size !== b.tables.size) return false;
-  for (const [table, filter] of a.tables) {
-    const other = b.tables.get(table);
-    if (other === undefined || other.kind !== filter.kind) return false;
-    if (filter.kind === 'rowids' && other.kind === 'rowids') {
-      if (filter.rowids.size !== other.rowids.size) return false;
-      for (const rowid of filter.rowids) if (!other.rowids.has(rowid)) return false;
-    }
-  }
-  return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  return a.every((field, index) => field === b[index]);
 }
 
-/** UTF-8 size of a run's output, measured once per run (a shared run settles many groups). */
-const outputSizes = new WeakMap<DerivedReadSet, number>();
-function bytesOf(derived: DerivedReadSet): number {
-  if (derived.output === undefined) return 0;
-  let bytes = outputSizes.get(derived);
-  if (bytes === undefined) {
-    bytes = Buffer.byteLength(derived.output);
-    outputSizes.set(derived, bytes);
-  }
-  return bytes;
-}
-
-/**
- * `hub.changedSince(start, readSet)` for one run: the groups sharing it have the same read-set and
- * start, and walking the history once per group (thousands at 1,000 viewers) was the bulk of a
- * shared run's cost.
- */
-const changedAfterRun = new WeakMap<DerivedReadSet, boolean>();
-function changedSinceOnce(hub: LiveQueryHub, start: FramePosition, derived: DerivedReadSet): boolean {
-  let changed = changedAfterRun.get(derived);
-  if (changed === undefined) {
-    changed = hub.changedSince(start, derived.readSet);
-    changedAfterRun.set(derived, changed);
-  }
-  return changed;
+function earliest(a: FramePosition | undefined, b: FramePosition): FramePosition {
+  if (a === undefined) return b;
+  if (a.generation !== b.generation) return b;
+  return a.frame <= b.frame ? a : b;
 }

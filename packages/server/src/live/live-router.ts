@@ -35,7 +35,9 @@ export const liveRouter = createRouter({
     // Before the generator yields anything: tRPC would report a plain throw here as an internal error.
     let held: HeldRegistrations;
     try {
-      held = sessions.attach(input.subscriptionId, ctx.identity, after, input.delivery ?? 'invalidate');
+      held = sessions.attach(input.subscriptionId, ctx.identity, after, input.delivery ?? 'invalidate', {
+        patches: input.patches === true,
+      });
     } catch (error) {
       throw toTRPCError(error);
     }

@@ -1,15 +1,10 @@
-import type {
-  FramePosition,
-  LiveQueryHub,
-  PublishResult,
-  PushedResult,
-  ResultsEvent,
-} from '@liveframe/reactive';
+import type { FramePosition, LiveQueryHub, PublishResult } from '@liveframe/reactive';
 import { registrationDigest, tryParsePosition } from '@liveframe/reactive';
 import { identityKey } from '../auth/identity.ts';
 import type { ReadSet } from '../db/database-contract.ts';
 import { ServerError } from '../server-error.ts';
 import { type DeriveReadSet, type GroupRun, LiveQueryGroups, type QueryGroup } from './live-query-groups.ts';
+import { type PushItem, PushRounds } from './push-rounds.ts';
 
 export type { DerivedReadSet } from './live-query-groups.ts';
 
@@ -39,6 +34,8 @@ interface Registration {
    * had not announced yet, so "unchanged for the group" is not "unchanged for this subscriber".
    */
   delivered: string | undefined;
+  /** The position it was pushed with (a patch names it as its base). */
+  deliveredAt: FramePosition | undefined;
 }
 
 /** How a subscription learns about changes (PROTOCOL.md): refetch instructions, or the results. */
@@ -52,10 +49,9 @@ interface Session {
   expiry: NodeJS.Timeout | undefined;
   /** Of the latest stream; a detached session keeps it for its return. */
   delivery: LiveDelivery;
+  /** Push delivery: the latest stream takes results as patches against the last one pushed. */
+  patches: boolean;
 }
-
-/** Longest a computed result waits for the other runs of its round before it is sent. */
-const MAX_PUSH_DELAY_MS = 25;
 
 export interface LiveSessionsOptions {
   readonly hub: LiveQueryHub;
@@ -83,16 +79,29 @@ export class LiveSessions {
   readonly #options: LiveSessionsOptions;
   readonly #sessions = new Map<string, Session>();
   readonly #groups: LiveQueryGroups;
+  readonly #pushes: PushRounds;
 
   constructor(options: LiveSessionsOptions) {
     this.#options = options;
+    this.#pushes = new PushRounds({
+      maxPushBytes: options.maxPushBytes,
+      offer: (subscriptionId, event) => options.hub.offer(subscriptionId, event),
+      // Its stream ended before the round was sent: it does not hold these results.
+      notSent: (subscriptionId, results) => {
+        const session = this.#sessions.get(subscriptionId);
+        for (const result of results) {
+          const registration = session?.queries.get(result.key);
+          if (registration !== undefined) forget(registration);
+        }
+      },
+    });
     this.#groups = new LiveQueryGroups({
       hub: options.hub,
       derive: options.derive,
       onError: options.onError,
       onRun: (group, run) => this.#afterRun(group, run),
       wantsOutput: (group) => this.#hasPushUser(group),
-      onIdle: () => this.#flushPushes(),
+      onIdle: () => this.#pushes.flush(),
     });
   }
 
@@ -127,6 +136,7 @@ export class LiveSessions {
     identity: object,
     after: string | undefined,
     delivery: LiveDelivery = 'invalidate',
+    options: { readonly patches?: boolean } = {},
   ): HeldRegistrations {
     const session = this.#sessions.get(subscriptionId) ?? this.#create(subscriptionId, identity);
     this.#checkOwner(session, identity);
@@ -139,6 +149,9 @@ export class LiveSessions {
       for (const key of session.queries.keys()) hub.unregisterQuery(subscriptionId, key);
     }
     session.delivery = delivery;
+    session.patches = delivery === 'push' && options.patches === true;
+    // A stream that starts from nothing holds nothing pushed (a new client with an old id).
+    if (after === undefined) for (const registration of session.queries.values()) forget(registration);
     if (delivery === 'invalidate') {
       for (const [key, registration] of session.queries) {
         const readSet = registration.group.readSet;
@@ -171,11 +184,13 @@ export class LiveSessions {
         since.generation !== group.outputAt.generation ||
         since.frame < group.outputAt.frame;
       if (registration.delivered !== group.output || missed) {
-        registration.delivered = group.output;
-        this.#queuePush(session.id, key, group.output, group.outputAt);
+        // The whole result: what the client holds after what it missed is not known.
+        const item = this.#pushes.item(key, group.output, group.outputAt);
+        remember(registration, item, group.output, group.outputAt);
+        this.#pushes.queue(session.id, item, group.outputAt);
       }
     }
-    this.#flushPushes();
+    this.#pushes.flush();
   }
 
   /** The stream ended; the registrations stay for the grace period. */
@@ -249,12 +264,18 @@ export class LiveSessions {
       const group = groups[index]!;
       const readSet = group.readSet ?? readSets[index]!;
       // Join the new group before leaving the old one: a re-sent key keeps its group alive.
-      this.#groups.use(group, userOf(session.id, query.key));
+      this.#groups.use(group, { subscriptionId: session.id, key: query.key });
       const previous = session.queries.get(query.key);
       // What the client holds now came from its own fetch: the next run's result goes to it.
-      session.queries.set(query.key, { path: query.path, input: query.input, group, delivered: undefined });
+      session.queries.set(query.key, {
+        path: query.path,
+        input: query.input,
+        group,
+        delivered: undefined,
+        deliveredAt: undefined,
+      });
       if (previous !== undefined && previous.group !== group) {
-        this.#groups.leave(previous.group, userOf(session.id, query.key));
+        this.#groups.leave(previous.group, { subscriptionId: session.id, key: query.key });
       }
       // Registered without `since`: staleness is answered in `stale`, not as an extra event.
       // Push subscriptions are matched through their group (its results are pushed).
@@ -282,7 +303,6 @@ export class LiveSessions {
       if (session.expiry !== undefined) clearTimeout(session.expiry);
     this.#sessions.clear();
     this.#groups.close();
-    clearTimeout(this.#flushTimer);
     this.#pushes.clear();
   }
 
@@ -292,8 +312,7 @@ export class LiveSessions {
    * Detached sessions are brought up to date on attach.
    */
   #afterRun(group: QueryGroup, run: GroupRun): void {
-    for (const user of group.users) {
-      const [subscriptionId, key] = user.split('\0') as [string, string];
+    for (const { subscriptionId, key } of group.users.values()) {
       const session = this.#sessions.get(subscriptionId);
       if (session === undefined || session.queries.get(key)?.group !== group) continue;
       if (session.streams === 0) continue;
@@ -307,86 +326,23 @@ export class LiveSessions {
       } else {
         const registration = session.queries.get(key)!;
         if (run.output !== undefined && registration.delivered !== run.output) {
-          registration.delivered = run.output;
-          this.#queuePush(subscriptionId, key, run.output, run.at, run.outputBytes);
+          const base =
+            session.patches && registration.delivered !== undefined && registration.deliveredAt !== undefined
+              ? { text: registration.delivered, at: registration.deliveredAt }
+              : undefined;
+          const item = this.#pushes.itemOf(run, key, run.output, run.at, run.outputBytes, base);
+          remember(registration, item, run.output, run.at);
+          this.#pushes.queue(subscriptionId, item, run.at);
         }
       }
     }
   }
 
   #hasPushUser(group: QueryGroup): boolean {
-    for (const user of group.users) {
-      const session = this.#sessions.get(user.slice(0, user.indexOf('\0')));
-      if (session?.delivery === 'push') return true;
+    for (const user of group.users.values()) {
+      if (this.#sessions.get(user.subscriptionId)?.delivery === 'push') return true;
     }
     return false;
-  }
-
-  #flushTimer: NodeJS.Timeout | undefined;
-
-  /** Results waiting for the end of the current round, per subscription. */
-  readonly #pushes = new Map<string, { results: PushedResult[]; invalidate: string[]; at: FramePosition }>();
-
-  #queuePush(
-    subscriptionId: string,
-    key: string,
-    data: string,
-    at: FramePosition,
-    bytes = Buffer.byteLength(data),
-  ): void {
-    // The round's runs go out together when the last one finished (one event per subscription);
-    // a run that keeps the round open (a replica wait) holds the others back by at most this.
-    this.#flushTimer ??= setTimeout(() => this.#flushPushes(), MAX_PUSH_DELAY_MS);
-    let pending = this.#pushes.get(subscriptionId);
-    if (pending === undefined) {
-      pending = { results: [], invalidate: [], at };
-      this.#pushes.set(subscriptionId, pending);
-    }
-    if (at.generation === pending.at.generation && at.frame > pending.at.frame) pending.at = at;
-    // A later run of the same query in this round replaces the earlier result.
-    const earlier = pending.results.findIndex((result) => result.key === key);
-    if (earlier >= 0) pending.results.splice(earlier, 1);
-    if (bytes > this.#options.maxPushBytes) {
-      if (!pending.invalidate.includes(key)) pending.invalidate.push(key);
-    } else pending.results.push({ key, data, at });
-  }
-
-  /**
-   * Sends the round's results, one event per subscription; subscriptions that get the same
-   * results share one event object (and so one encoding, live-delivery.ts).
-   */
-  #flushPushes(): void {
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
-    if (this.#pushes.size === 0) return;
-    const shared = new Map<string, ResultsEvent>();
-    for (const [subscriptionId, pending] of this.#pushes) {
-      const signature = JSON.stringify([
-        pending.at,
-        pending.invalidate,
-        pending.results.map((result) => [result.key, result.at.frame, result.data.length]),
-      ]);
-      let event = shared.get(signature);
-      // Same keys, positions and sizes: compare the (already shared) strings to be sure.
-      if (event === undefined || !sameResults(event.results, pending.results)) {
-        event = {
-          type: 'results',
-          position: pending.at,
-          results: pending.results,
-          invalidate: pending.invalidate,
-        };
-        shared.set(signature, event);
-      }
-      if (!this.#options.hub.offer(subscriptionId, event)) {
-        // Its stream ended before the round was sent: it does not hold these results.
-        const session = this.#sessions.get(subscriptionId);
-        for (const result of pending.results) {
-          const registration = session?.queries.get(result.key);
-          if (registration?.delivered === result.data) registration.delivered = undefined;
-        }
-      }
-    }
-    this.#pushes.clear();
   }
 
   #create(subscriptionId: string, identity: object): Session {
@@ -397,6 +353,7 @@ export class LiveSessions {
       streams: 0,
       expiry: undefined,
       delivery: 'invalidate',
+      patches: false,
     };
     this.#sessions.set(subscriptionId, session);
     return session;
@@ -429,7 +386,7 @@ export class LiveSessions {
     if (registration === undefined) return;
     session.queries.delete(key);
     this.#options.hub.unregisterQuery(session.id, key);
-    this.#groups.leave(registration.group, userOf(session.id, key));
+    this.#groups.leave(registration.group, { subscriptionId: session.id, key });
   }
 
   #expireLater(session: Session): void {
@@ -444,10 +401,6 @@ export class LiveSessions {
     this.#options.hub.releaseSubscriber(session.id);
     this.#sessions.delete(session.id);
   }
-}
-
-function userOf(subscriptionId: string, key: string): string {
-  return `${subscriptionId}\0${key}`;
 }
 
 function held(session: Session): HeldRegistrations {
@@ -467,18 +420,16 @@ function parseSince(since: string | null | undefined): FramePosition | null {
   return position;
 }
 
-function sameResults(a: readonly PushedResult[], b: readonly PushedResult[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (
-      x.key !== y.key ||
-      x.data !== y.data ||
-      x.at.frame !== y.at.frame ||
-      x.at.generation !== y.at.generation
-    )
-      return false;
+/** What the subscriber holds once `item` arrived: the result, or nothing pushed (an invalidation). */
+function remember(registration: Registration, item: PushItem, output: string, at: FramePosition): void {
+  if (item.result === undefined) forget(registration);
+  else {
+    registration.delivered = output;
+    registration.deliveredAt = at;
   }
-  return true;
+}
+
+function forget(registration: Registration): void {
+  registration.delivered = undefined;
+  registration.deliveredAt = undefined;
 }

@@ -8,6 +8,8 @@ export const liveEventsInputSchema = z.object({
   lastEventId: z.string().max(300).nullish(),
   /** `push`: changed results are sent (`results` events); `invalidate` (default): refetch instructions. */
   delivery: z.enum(['invalidate', 'push']).optional(),
+  /** Push delivery: results may come as patches against the last one pushed (PROTOCOL.md). */
+  patches: z.boolean().optional(),
 });
 
 /** The tRPC envelope fields of one `live.events` subscription request on a socket. */

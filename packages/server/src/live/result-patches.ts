@@ -1,0 +1,45 @@
+import { create } from 'jsondiffpatch';
+
+/**
+ * Rows are matched by their `id` (or `key`) when they have one, so a row inserted at the top of
+ * a list is one insertion, not a change of every row below it.
+ */
+function objectHash(item: object | null, index?: number): string {
+  if (typeof item !== 'object' || item === null) return `$$index:${index ?? 0}`;
+  const { id, key } = item as { id?: unknown; key?: unknown };
+  if (typeof id === 'string' || typeof id === 'number') return `id:${id}`;
+  if (typeof key === 'string' || typeof key === 'number') return `key:${key}`;
+  return `$$index:${index ?? 0}`;
+}
+
+// Removed values are left out: the client holds them already, and they would be most of the bytes.
+const differ = create({ objectHash, arrays: { detectMove: false }, omitRemovedValues: true });
+
+/** Parsed outputs kept for diffing; a run's output is parsed once however many bases use it. */
+const MAX_TREES = 512;
+
+/**
+ * Compact pushes: the change from the result a subscriber holds to the new one, as a
+ * jsondiffpatch delta of the parsed superjson text (PROTOCOL.md "Patches"). Computed once per run
+ * and base (every subscriber that holds the same base shares it).
+ */
+export class ResultPatches {
+  readonly #trees = new Map<string, unknown>();
+
+  /** The delta from `base` to `next` (superjson texts), or undefined when it is not smaller than `next`. */
+  patch(base: string, next: string, nextBytes: number): unknown {
+    const delta = differ.diff(this.#tree(base), this.#tree(next));
+    if (delta === undefined) return undefined;
+    return JSON.stringify(delta).length < nextBytes ? delta : undefined;
+  }
+
+  #tree(text: string): unknown {
+    let tree = this.#trees.get(text);
+    if (tree === undefined) {
+      tree = JSON.parse(text);
+      if (this.#trees.size >= MAX_TREES) this.#trees.clear();
+      this.#trees.set(text, tree);
+    }
+    return tree;
+  }
+}
