@@ -123,6 +123,20 @@ for (const mode of ['local', 'replica'] as const) {
       expect(db.all(`SELECT v FROM ${t} ORDER BY id`)).toEqual([{ v: 'in tx' }, { v: 'after tx' }]);
     });
 
+    it('close() rolls back the open transactions of the client and frees the writer', async () => {
+      await using db = await modes[mode]();
+      const t = table();
+      await db.exec(`CREATE TABLE ${t}(id INTEGER PRIMARY KEY, v TEXT)`);
+      const client = createLibsqlClient(db);
+      const tx = await client.transaction('write');
+      await tx.execute(`INSERT INTO ${t}(v) VALUES ('never')`);
+      client.close();
+      expect(tx.closed).toBe(true);
+      await deadline(db.run(`INSERT INTO ${t}(v) VALUES ('next')`));
+      expect(db.all(`SELECT v FROM ${t}`)).toEqual([{ v: 'next' }]);
+      await expect(tx.execute('SELECT 1')).rejects.toMatchObject({ code: 'TRANSACTION_CLOSED' });
+    });
+
     it('exposes the newest write position (lastWritePosition, onWrite) for read-your-writes', async () => {
       await using db = await modes[mode]();
       const t = table();

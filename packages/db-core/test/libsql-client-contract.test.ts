@@ -374,9 +374,9 @@ const cases: Case[] = [
       );
       return [ok, failed, await rs(c, 'SELECT x FROM m ORDER BY x')];
     },
-    // Open problem (README): replica mode runs scripts through libsql-js's replica connection,
-    // which skips a statement that does not parse instead of stopping there. Only the first
-    // script is compared.
+    // Replica mode runs scripts through libsql-js's replica connection, which skips a statement
+    // that does not parse instead of stopping there, as @libsql/client's own embedded replica
+    // does (README). Only the first script is compared.
     replica: (upstream) => (upstream as unknown[])[0],
     replicaView: (result) => (result as unknown[])[0],
   },

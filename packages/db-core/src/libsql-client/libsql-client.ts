@@ -61,13 +61,15 @@ export class LiveframeLibsqlClient implements Client {
   readonly protocol = 'file';
   readonly #intMode: IntMode;
   readonly #options: LibsqlClientOptions;
-  readonly #open: PendingSource | undefined;
+  readonly #opener: PendingSource | undefined;
   #source: (LibsqlClientSource & { close?(): Promise<void> }) | undefined;
   #opening: Promise<LibsqlClientSource> | undefined;
   #closing: Promise<void> = Promise.resolve();
   #lastWrite: FramePosition | null = null;
   /** This client's open transactions that hold the writer (see `timeout`). */
   readonly #holders = new Set<Promise<void>>();
+  /** Every open transaction of this client: `close()` rolls them back, as upstream's closing pool does. */
+  readonly #open = new Set<LiveframeTransaction>();
 
   /** @internal Use `createLibsqlClient` or `createClient`. */
   constructor(source: LibsqlClientSource | PendingSource, options: LibsqlClientOptions = {}) {
@@ -79,7 +81,7 @@ export class LiveframeLibsqlClient implements Client {
     }
     this.#intMode = intMode;
     this.#options = options;
-    if (typeof source === 'function') this.#open = source;
+    if (typeof source === 'function') this.#opener = source;
     else this.#source = source;
   }
 
@@ -159,16 +161,22 @@ export class LiveframeLibsqlClient implements Client {
       settle = resolve;
     });
     if (holdsWriter) this.#holders.add(held);
+    let tx: LiveframeTransaction | undefined;
     try {
-      return await LiveframeTransaction.begin(source, mode, {
+      tx = await LiveframeTransaction.begin(source, mode, {
         intMode: this.#intMode,
         timeoutMs: this.#options.transactionTimeoutMs ?? 10_000,
         onCommit: (position) => this.#noteWrite(position),
         onSettled: () => {
           this.#holders.delete(held);
+          if (tx !== undefined) this.#open.delete(tx);
           settle();
         },
       });
+      if (tx.closed) return tx;
+      this.#open.add(tx);
+      if (this.closed) tx.close();
+      return tx;
     } catch (error) {
       this.#holders.delete(held);
       settle();
@@ -210,6 +218,7 @@ export class LiveframeLibsqlClient implements Client {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const tx of [...this.#open]) tx.close();
     if (this.#options.ownsSource !== true) return;
     const source = this.#source;
     const opening = this.#opening;
@@ -243,7 +252,7 @@ export class LiveframeLibsqlClient implements Client {
 
   #ready(): Promise<LibsqlClientSource> {
     if (this.#source !== undefined) return Promise.resolve(this.#source);
-    const open = this.#open;
+    const open = this.#opener;
     if (open === undefined) return Promise.reject(new LibsqlError('The client is closed', 'CLIENT_CLOSED'));
     this.#opening ??= (async () => {
       // A reconnect after close waits for the old database to be closed first (same file).
