@@ -1,3 +1,4 @@
+import { PushedResults, type PushedWireResult } from '@liveframe/client';
 import { sendRequestsPromptly } from '@liveframe/reactive';
 import { signToken } from '@liveframe/server';
 import { TEST_AUTH_SECRET } from '@liveframe/server/testing';
@@ -55,7 +56,7 @@ type LiveEvent =
   | {
       type: 'results';
       position: string;
-      results: { key: string; data: string }[];
+      results: PushedWireResult[];
       invalidate?: string[];
     };
 
@@ -155,6 +156,7 @@ interface QueryState {
 
 class Viewer {
   readonly queries = new Map<string, QueryState>();
+  readonly #pushed = new PushedResults();
   readonly subscriptionId = `viewer-${process.pid}-${Math.random().toString(36).slice(2, 12)}`;
   readonly trpc: TRPCUntypedClient<AnyRouter>;
   readonly #ws: ReturnType<typeof createWSClient>;
@@ -217,7 +219,11 @@ class Viewer {
       };
       this.#subscription = this.trpc.subscription(
         'live.events',
-        { subscriptionId: this.subscriptionId, ...(mode === 'push' ? { delivery: 'push' } : {}) },
+        // Push viewers take patches, as @liveframe/client does.
+        {
+          subscriptionId: this.subscriptionId,
+          ...(mode === 'push' ? { delivery: 'push', patches: true } : {}),
+        },
         {
           onData: (value: unknown) => this.#onEvent(value as { id: string; data: LiveEvent }),
           onError: (error: unknown) => {
@@ -253,7 +259,14 @@ class Viewer {
           const query = this.queries.get(result.key);
           if (query === undefined) continue;
           stats.pushedResults++;
-          this.#apply(query, superjson.parse(result.data), at);
+          // The real client's decoder (whole results and patches against the last one pushed).
+          const decoded = this.#pushed.decode(result);
+          if (decoded === undefined) {
+            stats.fetchErrors++;
+            this.#refetch(result.key, event.position);
+            continue;
+          }
+          this.#apply(query, decoded.value, at);
           query.since = event.position;
         }
         for (const key of event.invalidate ?? []) this.#refetch(key, event.position);

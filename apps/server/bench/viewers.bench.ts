@@ -155,6 +155,7 @@ interface CaseResult {
   freshP99: number;
   notFresh: number;
   cpuPerWrite: number;
+  viewerCpuPerWrite: number;
   executionsPerWrite: number;
   bytesPerWrite: number;
   eventsPerWrite: number;
@@ -370,10 +371,14 @@ async function runCase(mode: Mode, tenants: number, perTenant: number): Promise<
     const idBefore = await newestOrder();
     const runs0 = await metric(server.url, 'liveframe_live_query_runs_total');
     if (profile !== undefined) process.kill(pid, 'SIGUSR2');
+    const viewersCpu = () =>
+      procs.reduce((sum, p) => sum + (p.child.pid === undefined ? 0 : cpuMs(p.child.pid)), 0);
     const cpu0 = cpuMs(pid);
+    const viewerCpu0 = viewersCpu();
     const measured = await writePhase(writes);
     const { idle, stats } = await quiesce();
     const cpu1 = cpuMs(pid);
+    const viewerCpu1 = viewersCpu();
     if (profile !== undefined) {
       const before = existsSync(profile) ? statSync(profile).mtimeMs : 0;
       process.kill(pid, 'SIGUSR2');
@@ -405,6 +410,8 @@ async function runCase(mode: Mode, tenants: number, perTenant: number): Promise<
       freshP99: percentile(measured.fresh, 99),
       notFresh: measured.notFresh,
       cpuPerWrite: (cpu1 - cpu0) / done,
+      // The simulated viewers share the machine: what decoding costs them competes with the server.
+      viewerCpuPerWrite: (viewerCpu1 - viewerCpu0) / done,
       executionsPerWrite: (runs1 - runs0) / done,
       bytesPerWrite: sum((s) => s.bytes) / done,
       eventsPerWrite: sum(events) / done,
@@ -482,6 +489,7 @@ for (const r of results) {
   // null: some write was not held by every viewer within the deadline (see _writes_not_fresh).
   keys[`${prefix}_fresh_all_p99_ms`] = round(r.freshP99);
   keys[`${prefix}_server_cpu_ms_per_write`] = round(r.cpuPerWrite);
+  keys[`${prefix}_viewer_processes_cpu_ms_per_write`] = round(r.viewerCpuPerWrite);
   keys[`${prefix}_query_executions_per_write`] = round(r.executionsPerWrite);
   keys[`${prefix}_bytes_per_write`] = round(r.bytesPerWrite, 0);
   keys[`${prefix}_writes_not_fresh`] = r.notFresh;
@@ -520,6 +528,7 @@ console.table(
       'not fresh': r.notFresh,
       'server CPU ms/write': fmt(r.cpuPerWrite),
       'CPU ms/write/viewer': fmt(r.cpuPerWrite / r.viewers, 3),
+      'viewer procs CPU ms/write': fmt(r.viewerCpuPerWrite),
       'executions/write': fmt(r.executionsPerWrite),
       'bytes/write': fmt(r.bytesPerWrite, 0),
       'events/write': fmt(r.eventsPerWrite),
