@@ -529,6 +529,12 @@ export interface TransactionOptions {
    * Replica mode: NOT_SUPPORTED_IN_REPLICA_MODE.
    */
   readonly timeoutMs?: number;
+  /**
+   * `false`: foreign-key enforcement is off for this transaction (SQLite ignores
+   * `PRAGMA foreign_keys` inside one, so it is switched on the connection before BEGIN and put
+   * back after). For table rebuilds; check `PRAGMA foreign_key_check` before the body returns.
+   */
+  readonly foreignKeys?: boolean;
 }
 
 function checkTimeout(ms: number): void {

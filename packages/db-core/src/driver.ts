@@ -80,9 +80,10 @@ export interface Driver extends AsyncDisposable {
 
   /** Runs a multi-statement script (migrations). */
   exec(sql: string): Promise<FramePosition>;
+  /** `foreignKeys: false`: foreign-key enforcement off for this transaction (set before BEGIN, restored after). */
   transaction<T>(
     fn: (tx: RawTransaction) => Promise<T>,
-    options?: { behavior?: TransactionBehavior; timeoutMs?: number },
+    options?: { behavior?: TransactionBehavior; timeoutMs?: number; foreignKeys?: boolean },
   ): Promise<{ value: T; position: FramePosition }>;
   /**
    * Statements as one atomic unit (all or nothing; the first failure is thrown). In replica

@@ -208,7 +208,7 @@ export class LocalDriver implements Driver {
 
   async transaction<T>(
     fn: (tx: RawTransaction) => Promise<T>,
-    options: { behavior?: TransactionBehavior; timeoutMs?: number } = {},
+    options: { behavior?: TransactionBehavior; timeoutMs?: number; foreignKeys?: boolean } = {},
   ): Promise<{ value: T; position: FramePosition }> {
     const behavior = options.behavior ?? this.#defaultBehavior;
     if (behavior === 'read-only') {
@@ -222,6 +222,8 @@ export class LocalDriver implements Driver {
       }
     }
     return this.#write(undefined, async () => {
+      // SQLite ignores PRAGMA foreign_keys inside a transaction: switched around it, on the writer.
+      const restore = options.foreignKeys === false ? this.#foreignKeysOff() : undefined;
       try {
         const value = await runTransaction(
           this.#writer,
@@ -232,6 +234,8 @@ export class LocalDriver implements Driver {
       } catch (error) {
         this.#afterWrite();
         throw error;
+      } finally {
+        restore?.();
       }
     });
   }
@@ -355,6 +359,15 @@ export class LocalDriver implements Driver {
       position: this.position(),
       reason: 'another process committed to the database file',
     });
+  }
+
+  /** Turns foreign-key enforcement off on the writer; returns what puts it back as it was. */
+  #foreignKeysOff(): () => void {
+    const was = Number(this.#writer.get('PRAGMA foreign_keys')?.foreign_keys ?? 0);
+    this.#writer.exec('PRAGMA foreign_keys = OFF');
+    return () => {
+      if (was === 1 && !this.#writer.closed) this.#writer.exec('PRAGMA foreign_keys = ON');
+    };
   }
 
   #pragma(name: 'data_version' | 'schema_version'): number {

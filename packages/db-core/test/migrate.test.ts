@@ -243,30 +243,64 @@ CREATE TRIGGER todo_audit AFTER INSERT ON todos BEGIN INSERT INTO audit(msg) VAL
     expect(columns(t.db, 'accounts')).toEqual(['id', 'email', 'plan']);
   });
 
-  it('a drizzle-kit rebuild of a table others reference fails whole: foreign keys stay on in a transaction', async () => {
+  it('a drizzle-kit rebuild of a table others reference runs with foreign keys off, checked before the commit', async () => {
     using dir = tempDir();
     await using t = await fresh(mode, dir);
     await migrate(t.db, { folder: DRIZZLE });
     await t.db.run("INSERT INTO authors(id, name) VALUES (1, 'ann')");
     await t.db.run("INSERT INTO notes(id, author_id, title) VALUES (1, 1, 'x')");
-    // What drizzle-kit generates to rebuild `authors` (referenced by notes.author_id).
-    const rebuildAuthors = `PRAGMA foreign_keys=OFF;--> statement-breakpoint
+    // What drizzle-kit generates to rebuild `authors` (referenced by notes.author_id). SQLite
+    // ignores its PRAGMA inside the migration's transaction: migrate honours it around it.
+    const rebuild = (copy: string) => `PRAGMA foreign_keys=OFF;--> statement-breakpoint
 CREATE TABLE \`__new_authors\` (\`id\` integer PRIMARY KEY NOT NULL, \`name\` text);
 --> statement-breakpoint
-INSERT INTO \`__new_authors\`("id", "name") SELECT "id", "name" FROM \`authors\`;--> statement-breakpoint
+${copy}--> statement-breakpoint
 DROP TABLE \`authors\`;--> statement-breakpoint
 ALTER TABLE \`__new_authors\` RENAME TO \`authors\`;--> statement-breakpoint
 PRAGMA foreign_keys=ON;`;
-    const error = await migrate(t.db, {
-      folder: drizzleCopy(dir, { tag: '0002_authors', sql: rebuildAuthors }),
+    // A copy that loses the referenced row: the check before the commit refuses it.
+    const lossy = await migrate(t.db, {
+      folder: drizzleCopy(dir, { tag: '0002_authors', sql: rebuild('SELECT 1;') }),
     }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'MIGRATION_FAILED', migration: '0002_authors', statement: 4 });
-    expect((error as Error).message).toMatch(
-      /FOREIGN KEY constraint failed.*foreign keys cannot be turned off/s,
+    expect(lossy).toMatchObject({ code: 'MIGRATION_FAILED', migration: '0002_authors' });
+    expect((lossy as Error).message).toMatch(
+      /1 foreign-key violation \(first: notes rowid 1 references a missing authors row\)/,
     );
     await t.db.sync();
     expect(tableExists(t.db, '__new_authors')).toBe(false);
-    expect(t.db.all('SELECT name FROM authors')).toEqual([{ name: 'ann' }]);
+
+    // Without the PRAGMA the DROP fails, and the error says what to add.
+    const noPragma = await migrate(t.db, {
+      migrations: [
+        { name: '0000_create_tables', sql: readFileSync(join(DRIZZLE, '0000_create_tables.sql'), 'utf8') },
+        { name: '0001_add_pinned', sql: readFileSync(join(DRIZZLE, '0001_add_pinned.sql'), 'utf8') },
+        {
+          name: '0002_by_hand',
+          sql: rebuild(
+            'INSERT INTO `__new_authors`("id", "name") SELECT "id", "name" FROM `authors`;',
+          ).replace(/PRAGMA foreign_keys=O(FF|N);/g, ''),
+        },
+      ],
+    }).catch((e: unknown) => e);
+    expect(noPragma).toMatchObject({ code: 'MIGRATION_FAILED', migration: '0002_by_hand', statement: 3 });
+    expect((noPragma as Error).message).toMatch(/FOREIGN KEY constraint failed.*PRAGMA foreign_keys=OFF/s);
+
+    const rebuilt = await migrate(t.db, {
+      folder: drizzleCopy(tempDirLike(dir, 'ok'), {
+        tag: '0002_authors',
+        sql: rebuild('INSERT INTO `__new_authors`("id", "name") SELECT "id", "name" FROM `authors`;'),
+      }),
+    });
+    expect(rebuilt.applied.map((m) => m.name)).toEqual(['0002_authors']);
+    expect(t.db.all('SELECT a.name, n.title FROM notes n JOIN authors a ON a.id = n.author_id')).toEqual([
+      { name: 'ann', title: 'x' },
+    ]);
+    // Enforcement is back on for everything after the migration.
+    await expect(
+      t.db.run("INSERT INTO notes(id, author_id, title) VALUES (2, 99, 'orphan')"),
+    ).rejects.toMatchObject({
+      code: 'CONSTRAINT',
+    });
   });
 
   it('several databases migrating at once apply each migration exactly once', async () => {

@@ -110,16 +110,43 @@ async function runMigration(tx: Transaction, migration: Migration): Promise<void
   }
 }
 
+const FOREIGN_KEYS_OFF = /^PRAGMA\s+foreign_keys\s*=\s*(OFF|0|FALSE|NO)\s*;?$/i;
+
+/** A statement's text without the comments before it (drizzle-kit's breakpoints are comments). */
+function leadingCode(sql: string): string {
+  return sql.replace(/^(\s*(--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/))*/, '').trim();
+}
+
+function isForeignKeysOff(sql: string): boolean {
+  return FOREIGN_KEYS_OFF.test(leadingCode(sql));
+}
+
 /**
- * Foreign keys are enforced on db-core's and sqld's connections, and SQLite ignores
- * `PRAGMA foreign_keys=OFF` inside a transaction (drizzle-kit's table rebuilds rely on it), so
- * dropping a table other tables reference fails there.
+ * Foreign keys are enforced on db-core's and sqld's connections: dropping a table other tables
+ * reference fails unless the migration turns enforcement off the way drizzle-kit's rebuilds do.
  */
 function foreignKeyHint(cause: string, sql: string): string {
-  if (!/FOREIGN KEY constraint failed/i.test(cause) || !/^\s*DROP\s+TABLE/i.test(sql)) return '';
+  if (!/FOREIGN KEY constraint failed/i.test(cause) || !/^DROP\s+TABLE/i.test(leadingCode(sql))) return '';
   return (
-    ' (other tables reference the dropped table, and foreign keys cannot be turned off inside the' +
-    " migration's transaction: SQLite ignores PRAGMA foreign_keys there; see docs/migrations.md)"
+    ' (other tables reference the dropped table: put `PRAGMA foreign_keys=OFF;` in the migration, as' +
+    ' drizzle-kit does for rebuilds, to run it with enforcement off and checked before the commit)'
+  );
+}
+
+/** With enforcement off, what SQLite would have refused is looked for before the commit. */
+async function checkForeignKeys(tx: Transaction, applied: readonly AppliedMigration[]): Promise<void> {
+  const violations = await tx.all<{ table: string; rowid: number | null; parent: string }>(
+    'PRAGMA foreign_key_check',
+  );
+  const first = violations[0];
+  if (first === undefined) return;
+  const last = applied[applied.length - 1]!;
+  throw new MigrationError(
+    'MIGRATION_FAILED',
+    `migration ${applied.map((m) => m.name).join(', ')} left ${violations.length} foreign-key violation` +
+      `${violations.length === 1 ? '' : 's'} (first: ${first.table} rowid ${String(first.rowid)} ` +
+      `references a missing ${first.parent} row); nothing of this run was applied`,
+    { migration: last.name, sql: 'PRAGMA foreign_key_check' },
   );
 }
 
@@ -174,6 +201,10 @@ export async function migrate(
     };
   }
 
+  // drizzle-kit's table rebuilds say `PRAGMA foreign_keys=OFF`, which SQLite ignores inside the
+  // transaction: honoured around it instead, with a foreign-key check before the commit. The
+  // local plan's pending set is a superset of the one under the lock (the record only grows).
+  const foreignKeysOff = local.pending.some((m) => m.statements.some(isForeignKeysOff));
   const deadline = Date.now() + lockTimeoutMs;
   const lockStart = performance.now();
   for (let attempt = 0; ; attempt++) {
@@ -196,6 +227,7 @@ export async function migrate(
               statements: migration.statements.length,
             });
           }
+          if (foreignKeysOff && applied.length > 0) await checkForeignKeys(tx, applied);
           const changeLog =
             withChangeLog && applied.length > 0
               ? await applyChangeLogSchemaAsync({
@@ -205,7 +237,7 @@ export async function migrate(
               : null;
           return { plan, applied, changeLog };
         },
-        { behavior: 'immediate' },
+        { behavior: 'immediate', ...(foreignKeysOff ? { foreignKeys: false } : {}) },
       );
       return {
         applied: value.applied,

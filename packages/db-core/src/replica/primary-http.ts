@@ -240,14 +240,21 @@ export class PrimaryStream {
   #baton: string | null = null;
   #url: URL | undefined;
   #pendingBegin: string | undefined;
+  #prelude: readonly string[] = [];
   #closed = false;
 
   constructor(send: Send) {
     this.#send = send;
   }
 
-  begin(sql: string): void {
+  /**
+   * `prelude`: statements sent before BEGIN on the same primary connection, for settings SQLite
+   * refuses to change inside a transaction (`PRAGMA foreign_keys`). They end with the stream,
+   * which closes at COMMIT or ROLLBACK.
+   */
+  begin(sql: string, prelude: readonly string[] = []): void {
     this.#pendingBegin = sql;
+    this.#prelude = prelude;
   }
 
   async execute(stmt: HranaStmt): Promise<HranaStmtResult> {
@@ -293,7 +300,10 @@ export class PrimaryStream {
     if (this.#closed) throw new DbError('TRANSACTION_STATE', 'the transaction has already finished');
     const requests: PipelineRequest[] = [];
     const begin = this.#pendingBegin;
+    const prelude = begin === undefined ? [] : this.#prelude;
     this.#pendingBegin = undefined;
+    this.#prelude = [];
+    for (const sql of prelude) requests.push({ type: 'execute', stmt: { sql } });
     if (begin !== undefined) requests.push({ type: 'execute', stmt: { sql: begin } });
     for (const stmt of stmts) requests.push({ type: 'execute', stmt });
     if (close) requests.push({ type: 'close' });
@@ -307,8 +317,9 @@ export class PrimaryStream {
     this.#baton = reply.baton;
     if (reply.base_url !== null) this.#url = new URL(reply.base_url);
     if (close || reply.baton === null) this.#closed = true;
-    if (begin !== undefined) executeResult(reply.results[0], begin);
-    const first = begin === undefined ? 0 : 1;
+    let first = 0;
+    for (const sql of prelude) executeResult(reply.results[first++], sql);
+    if (begin !== undefined) executeResult(reply.results[first++], begin);
     return reply.results.slice(first, first + stmts.length);
   }
 }

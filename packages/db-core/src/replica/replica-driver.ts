@@ -304,7 +304,7 @@ export class ReplicaDriver implements Driver {
    */
   transaction<T>(
     fn: (tx: RawTransaction) => Promise<T>,
-    options: { behavior?: TransactionBehavior; timeoutMs?: number } = {},
+    options: { behavior?: TransactionBehavior; timeoutMs?: number; foreignKeys?: boolean } = {},
   ): Promise<{ value: T; position: FramePosition }> {
     return this.#writes.runExclusive(async () => {
       this.#assertOpen();
@@ -323,6 +323,8 @@ export class ReplicaDriver implements Driver {
         behavior === 'read-only' || behavior === 'deferred'
           ? 'BEGIN DEFERRED'
           : `BEGIN ${behavior.toUpperCase()}`,
+        // The stream's connection ends with the transaction: nothing to restore.
+        options.foreignKeys === false ? ['PRAGMA foreign_keys = OFF'] : [],
       );
       const scope = new RemoteScope(stream, 0, behavior === 'read-only');
       try {
