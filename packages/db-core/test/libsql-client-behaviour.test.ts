@@ -3,7 +3,9 @@ import { LibsqlError } from '@libsql/core/api';
 import { startSqld } from '@liveframe/native/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../src/database.ts';
+import { DbError } from '../src/errors.ts';
 import { createClient } from '../src/libsql-client/create-client.ts';
+import { guardLibsqlSource } from '../src/libsql-client/guarded-source.ts';
 import { createLibsqlClient } from '../src/libsql-client/libsql-client.ts';
 import { collectUntil } from './contract/driver-contract.ts';
 import { tempDir } from './helpers/temp-dir.ts';
@@ -188,6 +190,53 @@ for (const mode of ['local', 'replica'] as const) {
     });
   });
 }
+
+describe('guardLibsqlSource: every statement passes the check first (the server’s request-scoped wrapper)', () => {
+  it('checks reads, writes, batches, scripts and transaction statements; a refusal reaches the caller', async () => {
+    await using db = await modes.local();
+    await db.exec('CREATE TABLE open_t(id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE secret(x)');
+    const seen: [string, unknown][] = [];
+    const client = createLibsqlClient(
+      guardLibsqlSource(db, (sql, params) => {
+        if (/secret/i.test(sql)) throw new DbError('AUTHORIZATION_DENIED', 'no access to secret', { sql });
+        seen.push([sql, params]);
+      }),
+    );
+    await client.execute({ sql: 'INSERT INTO open_t(v) VALUES (?)', args: ['a'] });
+    await client.execute('SELECT v FROM open_t WHERE id = :id', { id: 1 });
+    await client.batch(['SELECT 1', "INSERT INTO open_t(v) VALUES ('b')"], 'write');
+    await client.executeMultiple("INSERT INTO open_t(v) VALUES ('c'); DELETE FROM open_t WHERE v = 'c'");
+    const tx = await client.transaction('write');
+    await tx.execute("UPDATE open_t SET v = 'A' WHERE id = 1");
+    await tx.executeMultiple("INSERT INTO open_t(v) VALUES ('d')");
+    await tx.commit();
+    expect(seen).toEqual([
+      ['INSERT INTO open_t(v) VALUES (?)', ['a']],
+      ['SELECT v FROM open_t WHERE id = :id', { id: 1 }],
+      ['SELECT 1', []],
+      ["INSERT INTO open_t(v) VALUES ('b')", []],
+      ["INSERT INTO open_t(v) VALUES ('c')", undefined],
+      ["DELETE FROM open_t WHERE v = 'c'", undefined],
+      ["UPDATE open_t SET v = 'A' WHERE id = 1", []],
+      ["INSERT INTO open_t(v) VALUES ('d')", undefined],
+    ]);
+    await expect(client.execute('SELECT * FROM secret')).rejects.toMatchObject({
+      name: 'LibsqlError',
+      code: 'AUTHORIZATION_DENIED',
+    });
+    await expect(client.batch(['SELECT 1', 'SELECT * FROM secret'])).rejects.toMatchObject({
+      name: 'LibsqlBatchError',
+      code: 'AUTHORIZATION_DENIED',
+    });
+    await expect(client.executeMultiple('SELECT 1; DELETE FROM secret')).rejects.toMatchObject({
+      code: 'AUTHORIZATION_DENIED',
+    });
+    const tx2 = await client.transaction('write');
+    await expect(tx2.execute('DELETE FROM secret')).rejects.toMatchObject({ code: 'AUTHORIZATION_DENIED' });
+    await tx2.rollback();
+    expect(db.all('SELECT v FROM open_t ORDER BY id')).toEqual([{ v: 'A' }, { v: 'b' }, { v: 'd' }]);
+  });
+});
 
 describe('replica mode specifics', () => {
   it('sync() reports { frame_no, frames_synced } and brings other servers’ writes; local mode refuses it', async () => {
