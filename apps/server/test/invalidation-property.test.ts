@@ -1,4 +1,4 @@
-import { createCallerFactory, formatPositionId } from '@liveframe/server';
+import { createCallerFactory, formatPositionId, liveframeContext } from '@liveframe/server';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { appRouter } from '../src/index.ts';
@@ -52,13 +52,15 @@ describe('property: every live query whose result changed was invalidated', () =
     await services.sessions.update(subscriptionId, anonymous, {
       add: QUERIES.map((q) => ({ key: q.key, path: q.path, input: q.input })),
     });
-    const root = createCallerFactory(appRouter)({
-      identity: anonymous,
-      db: services.requestDatabase(anonymous),
-      services,
-      headerMinFrame: undefined,
-      socket: undefined,
-    });
+    const root = createCallerFactory(appRouter)(
+      liveframeContext({
+        identity: anonymous,
+        db: services.requestDatabase(anonymous),
+        services,
+        headerMinFrame: undefined,
+        socket: undefined,
+      }),
+    );
     const caller = async (path: string, input: unknown) => {
       let target: unknown = root;
       for (const segment of path.split('.')) target = (target as Record<string, unknown>)[segment];

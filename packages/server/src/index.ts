@@ -51,7 +51,7 @@ export {
 } from './live/live-sessions.ts';
 export { formatPositionId, parsePositionId, tryParsePositionId } from './live/position-id.ts';
 export { ServerError, type ServerErrorCode } from './server-error.ts';
-export type { LiveframeContext } from './trpc/context.ts';
+export { type LiveframeContext, liveframeContext } from './trpc/context.ts';
 export { formatLiveframeError, type LiveframeErrorData, toTRPCError } from './trpc/error-formatter.ts';
 export { type FrameEnvelope, unwrapFrameEnvelope } from './trpc/frame-envelope.ts';
 export { createLiveframeMiddleware } from './trpc/liveframe-middleware.ts';

@@ -7,6 +7,8 @@ export type ServerErrorCode =
   | 'GENERATION_CHANGED'
   | 'INVALID_POSITION'
   | 'FORBIDDEN_TABLE'
+  /** Inside a procedure: a database feature that cannot be checked statement by statement (scripts). */
+  | 'UNSUPPORTED_IN_PROCEDURE'
   | 'UNAUTHENTICATED'
   | 'UNKNOWN_SUBSCRIPTION'
   | 'UNKNOWN_PROCEDURE'

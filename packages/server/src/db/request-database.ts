@@ -1,3 +1,4 @@
+import { guardLibsqlSource, type LibsqlClientSource } from '@liveframe/db-core';
 import type { TablePermissions } from '../auth/table-permissions.ts';
 import { ServerError } from '../server-error.ts';
 import type {
@@ -31,6 +32,14 @@ export interface RequestDatabase {
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<{ value: T; position: FramePosition }>;
   /** Statements as one atomic unit; in replica mode one request to the primary (the cheapest write). */
   batch(statements: readonly BatchStatement[]): Promise<BatchResult>;
+  /**
+   * The newest position a write of this request reached, by any route (`ctx.db`, `ctx.client`,
+   * a query builder on it); undefined before the first write. A mutation returns it as `frame`
+   * (`formatPositionId`) so that its client reads its own write.
+   *
+   * @example return { id, frame: formatPositionId(ctx.db.lastWrite!) };
+   */
+  readonly lastWrite: FramePosition | undefined;
 }
 
 /** One statement a live query ran while its read-set was being derived. */
@@ -76,6 +85,16 @@ function isFrameworkTable(table: string): boolean {
   return table.startsWith('_liveframe_');
 }
 
+/** The libSQL-client source of each request database (request-client.ts builds `ctx.client` on it). */
+const clientSources = new WeakMap<RequestDatabase, LibsqlClientSource>();
+
+/** The guarded source behind a request database, for its `@libsql/client`-compatible client. */
+export function clientSourceOf(db: RequestDatabase): LibsqlClientSource {
+  const source = clientSources.get(db);
+  if (source === undefined) throw new Error('not a request database');
+  return source;
+}
+
 export function requestDatabase(options: {
   database: LiveDatabase;
   tables: StatementTablesCache;
@@ -94,7 +113,18 @@ export function requestDatabase(options: {
     }
     capture?.push({ readSet: database.readSet(sql, params), params });
   };
-  return {
+  let lastWrite: FramePosition | undefined;
+  const wrote = <T extends { readonly position: FramePosition }>(result: T): T => {
+    const { position } = result;
+    if (
+      lastWrite === undefined ||
+      position.generation !== lastWrite.generation ||
+      position.frame > lastWrite.frame
+    )
+      lastWrite = position;
+    return result;
+  };
+  const db: RequestDatabase = {
     all: (sql, params) => {
       guard(sql, params);
       return driver.all(sql, params);
@@ -106,15 +136,38 @@ export function requestDatabase(options: {
     // async: a refused statement is a rejected promise like any other write failure.
     run: async (sql, params) => {
       guard(sql, params);
-      return driver.run(sql, params);
+      return wrote(await driver.run(sql, params));
     },
     batch: async (statements) => {
       for (const { sql, params } of statements) guard(sql, params);
-      return driver.batch(statements);
+      return wrote(await driver.batch(statements));
     },
-    transaction: (fn) =>
-      driver.transaction((tx) => fn(guardTransaction(tx, guard)), { behavior: 'immediate' }),
+    transaction: async (fn) =>
+      wrote(await driver.transaction((tx) => fn(guardTransaction(tx, guard)), { behavior: 'immediate' })),
+    get lastWrite() {
+      return lastWrite;
+    },
   };
+  const guarded = guardLibsqlSource(driver, guard);
+  clientSources.set(db, {
+    ...guarded,
+    mode: driver.mode,
+    execute: async (sql, params) => wrote(await guarded.execute(sql, params)),
+    batchRaw: async (statements, batchOptions) => {
+      const result = await guarded.batchRaw(statements, batchOptions);
+      return batchOptions?.readOnly === true ? result : wrote(result);
+    },
+    transaction: async (fn, transactionOptions) => wrote(await guarded.transaction(fn, transactionOptions)),
+    // A script is checked statement by statement only as well as it is split; inside a procedure
+    // every statement must be seen exactly as the engine runs it, so scripts are refused.
+    exec: async () => {
+      throw new ServerError(
+        'UNSUPPORTED_IN_PROCEDURE',
+        'executeMultiple (a script) is not available inside a procedure: use execute or batch',
+      );
+    },
+  });
+  return db;
 }
 
 /**

@@ -28,7 +28,7 @@ import type { LiveframeServices } from '../live/live-services.ts';
 import { LiveSessions } from '../live/live-sessions.ts';
 import { StaleReadRecovery } from '../live/stale-read-recovery.ts';
 import { SubscriptionRequests } from '../live/subscription-requests.ts';
-import { createLiveframeContext, type LiveframeContext } from '../trpc/context.ts';
+import { createLiveframeContext, type LiveframeContext, liveframeContext } from '../trpc/context.ts';
 import { createCallerFactory } from '../trpc/trpc-builder.ts';
 import { renderMetrics } from './metrics-endpoint.ts';
 import { ServerMetrics } from './server-metrics.ts';
@@ -317,7 +317,7 @@ export async function createLiveframe<TIdentity extends object = Identity>(
       // Which identity fields the run reads (SQL parameters, branches, the permission check) is
       // its data scope: other identities that agree on them can share its result.
       const seen = recordIdentityAccess(identity);
-      const base: LiveframeContext<object> = {
+      const base: LiveframeContext<object> = liveframeContext({
         identity: seen.identity,
         db: services.requestDatabase(seen.identity, capture),
         services,
@@ -325,7 +325,7 @@ export async function createLiveframe<TIdentity extends object = Identity>(
         // read-set includes every change already announced.
         headerMinFrame: undefined,
         socket: undefined,
-      };
+      });
       const caller = createCaller(
         (appContext === undefined ? base : await appContext(base, {})) as LiveframeContext,
       );

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
+import { createLibsqlClient, type LiveframeLibsqlClient } from '@liveframe/db-core';
 import type { WebSocket } from 'ws';
 import type { Identity } from '../auth/identity.ts';
-import type { RequestDatabase } from '../db/request-database.ts';
+import { clientSourceOf, type RequestDatabase } from '../db/request-database.ts';
 import type { LiveframeServices } from '../live/live-services.ts';
 import { ServerError } from '../server-error.ts';
 import { toTRPCError } from './error-formatter.ts';
@@ -13,6 +14,15 @@ import { toTRPCError } from './error-formatter.ts';
 export interface LiveframeContext<TIdentity extends object = Identity> {
   readonly identity: TIdentity;
   readonly db: RequestDatabase;
+  /**
+   * The request's database as a `@libsql/client` `Client`, for query builders written for it
+   * (Drizzle's `drizzle-orm/libsql`, Kysely's `@libsql/kysely-libsql`): every statement is checked
+   * and captured into a live query's read-set exactly like `ctx.db`'s, and its writes count in
+   * `ctx.db.lastWrite`. Scripts (`executeMultiple`) are refused (`UNSUPPORTED_IN_PROCEDURE`).
+   *
+   * @example createContext: (base) => ({ ...base, drizzle: drizzle(base.client, { schema }) })
+   */
+  readonly client: LiveframeLibsqlClient;
   readonly services: LiveframeServices;
   /** `x-liveframe-min-frame` of an HTTP request (PROTOCOL.md "Read-your-writes"). */
   readonly headerMinFrame: string | undefined;
@@ -40,12 +50,26 @@ export async function createLiveframeContext(
     throw toTRPCError(new ServerError('UNAUTHENTICATED', 'invalid or missing bearer token'));
   const minFrame = opts.req.headers['x-liveframe-min-frame'];
   const socket = isWebSocket(opts.res) ? opts.res : undefined;
-  return {
+  return liveframeContext({
     identity,
     db: services.requestDatabase(identity),
     services,
     headerMinFrame: typeof minFrame === 'string' && socket === undefined ? minFrame : undefined,
     socket,
+  });
+}
+
+/** A context from its fields; `client` is made on first use (most procedures never touch it). */
+export function liveframeContext<TIdentity extends object>(
+  fields: Omit<LiveframeContext<TIdentity>, 'client'>,
+): LiveframeContext<TIdentity> {
+  let client: LiveframeLibsqlClient | undefined;
+  return {
+    ...fields,
+    get client() {
+      client ??= createLibsqlClient(clientSourceOf(fields.db));
+      return client;
+    },
   };
 }
 

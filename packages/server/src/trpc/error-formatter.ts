@@ -7,6 +7,8 @@ const SERVER_CODES: Record<ServerErrorCode, TRPC_ERROR_CODE_KEY> = {
   GENERATION_CHANGED: 'CONFLICT',
   INVALID_POSITION: 'BAD_REQUEST',
   FORBIDDEN_TABLE: 'FORBIDDEN',
+  // The procedure's own code asked for it: a bug, logged as one.
+  UNSUPPORTED_IN_PROCEDURE: 'INTERNAL_SERVER_ERROR',
   UNAUTHENTICATED: 'UNAUTHORIZED',
   UNKNOWN_SUBSCRIPTION: 'NOT_FOUND',
   UNKNOWN_PROCEDURE: 'BAD_REQUEST',
@@ -58,7 +60,10 @@ const RETRYABLE_DB_CODES: ReadonlyMap<string, string> = new Map([
  *
  * @example throw toTRPCError(error);
  */
-export function toTRPCError(error: unknown): TRPCError {
+export function toTRPCError(thrown: unknown): TRPCError {
+  // Query builders wrap what the database layer threw (Drizzle's DrizzleQueryError): the typed
+  // error inside decides, so a refused table stays FORBIDDEN whichever way the SQL was written.
+  const error = typedError(thrown) ?? thrown;
   if (error instanceof TRPCError) return error;
   if (error instanceof ServerError) {
     return new TRPCError({ code: SERVER_CODES[error.code], message: error.message, cause: error });
@@ -71,7 +76,7 @@ export function toTRPCError(error: unknown): TRPCError {
       cause: retryable,
     });
   }
-  if (isCoded(error, 'DbError') || isSqliteError(error)) {
+  if (isCoded(error, 'DbError') || isSqliteError(error) || isCoded(error, 'LibsqlError')) {
     const constraint = /CONSTRAINT/i.test(error.code) || /constraint/i.test(error.message);
     return new TRPCError({
       code: constraint ? 'CONFLICT' : 'INTERNAL_SERVER_ERROR',
@@ -83,6 +88,24 @@ export function toTRPCError(error: unknown): TRPCError {
     return new TRPCError({ code: 'BAD_REQUEST', message: error.message, cause: error });
   }
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause: error });
+}
+
+/** The first error of a layer that types its errors, in `error`'s cause chain. */
+function typedError(error: unknown): unknown {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    if (
+      current instanceof TRPCError ||
+      current instanceof ServerError ||
+      isCoded(current, 'DbError') ||
+      isCoded(current, 'LibsqlError') ||
+      isCoded(current, 'ReactiveError') ||
+      isSqliteError(current)
+    )
+      return current;
+    current = current.cause;
+  }
+  return undefined;
 }
 
 /** A retryable DbError: `error` itself or, when a procedure wrapped it, one of its causes. */
@@ -117,7 +140,8 @@ export function liveframeErrorData(error: TRPCError): LiveframeErrorData {
   if (isCoded(cause, 'DbError') && RETRYABLE_DB_CODES.has(cause.code)) {
     return { code: cause.code, dbCode: cause.code };
   }
-  if (isCoded(cause, 'DbError') || isSqliteError(cause)) return { code: 'DB_ERROR', dbCode: cause.code };
+  if (isCoded(cause, 'DbError') || isSqliteError(cause) || isCoded(cause, 'LibsqlError'))
+    return { code: 'DB_ERROR', dbCode: cause.code };
   if (isCoded(cause, 'ReactiveError')) return { code: cause.code };
   if (error.code === 'BAD_REQUEST' && cause?.name === 'ZodError') return { code: 'INVALID_INPUT' };
   if (error.code === 'BAD_REQUEST' || error.code === 'PARSE_ERROR') return { code: 'INVALID_INPUT' };
