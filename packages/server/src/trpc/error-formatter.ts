@@ -63,7 +63,7 @@ const RETRYABLE_DB_CODES: ReadonlyMap<string, string> = new Map([
 export function toTRPCError(thrown: unknown): TRPCError {
   // Query builders wrap what the database layer threw (Drizzle's DrizzleQueryError): the typed
   // error inside decides, so a refused table stays FORBIDDEN whichever way the SQL was written.
-  const error = typedError(thrown) ?? thrown;
+  const error = typedError(thrown);
   if (error instanceof TRPCError) return error;
   if (error instanceof ServerError) {
     return new TRPCError({ code: SERVER_CODES[error.code], message: error.message, cause: error });
@@ -90,22 +90,32 @@ export function toTRPCError(thrown: unknown): TRPCError {
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause: error });
 }
 
-/** The first error of a layer that types its errors, in `error`'s cause chain. */
+/**
+ * Errors query builders wrap around what the database layer threw, adding nothing a client
+ * needs: Drizzle's (the SQL and parameters, which the log has from the cause).
+ */
+const QUERY_BUILDER_WRAPPERS = new Set(['DrizzleQueryError']);
+
+/**
+ * What `toTRPCError` maps: a ServerError anywhere in the chain (a refused table is refused
+ * however the procedure wrapped it), else `error` without query-builder wrappers. Other
+ * wrapping is the procedure's own decision (only retryable db codes are looked for under it).
+ */
 function typedError(error: unknown): unknown {
   let current: unknown = error;
   for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
-    if (
-      current instanceof TRPCError ||
-      current instanceof ServerError ||
-      isCoded(current, 'DbError') ||
-      isCoded(current, 'LibsqlError') ||
-      isCoded(current, 'ReactiveError') ||
-      isSqliteError(current)
-    )
-      return current;
+    if (current instanceof ServerError) return current;
+    if (current instanceof TRPCError) break;
     current = current.cause;
   }
-  return undefined;
+  let unwrapped = error;
+  while (
+    unwrapped instanceof Error &&
+    QUERY_BUILDER_WRAPPERS.has(unwrapped.name) &&
+    unwrapped.cause instanceof Error
+  )
+    unwrapped = unwrapped.cause;
+  return unwrapped;
 }
 
 /** A retryable DbError: `error` itself or, when a procedure wrapped it, one of its causes. */
