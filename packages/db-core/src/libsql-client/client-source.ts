@@ -53,11 +53,12 @@ export interface LibsqlClientSource {
   /**
    * An interactive transaction: `fn` gets the handle, the transaction commits when its promise
    * resolves and rolls back when it rejects. The client keeps `fn` pending until the caller
-   * commits or rolls back, bounded by its transaction deadline.
+   * commits or rolls back, bounded by its transaction deadline. `foreignKeys: false` (used by
+   * `migrate`) turns foreign-key enforcement off around the transaction.
    */
   transaction<T>(
     fn: (tx: RawTransaction) => Promise<T>,
-    options?: { behavior?: TransactionBehavior },
+    options?: { behavior?: TransactionBehavior; foreignKeys?: boolean },
   ): Promise<{ value: T; position: FramePosition }>;
   /** A script of statements without parameters (`executeMultiple`), on the write path. */
   exec(sql: string): Promise<FramePosition>;

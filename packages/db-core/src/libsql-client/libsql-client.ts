@@ -142,11 +142,43 @@ export class LiveframeLibsqlClient implements Client {
   }
 
   /**
-   * Upstream runs these with `PRAGMA foreign_keys=off` around a deferred transaction; here they
-   * run as a write batch and foreign key enforcement is left as it is (SQLite's default is off).
+   * As upstream: the statements in one deferred transaction with foreign-key enforcement off
+   * around it (db-core's `foreignKeys: false`; SQLite ignores the PRAGMA inside a transaction),
+   * all or nothing, the first failure thrown as a LibsqlBatchError with its index.
    */
-  migrate(stmts: Array<InStatement>): Promise<Array<ResultSet>> {
-    return this.batch(stmts, 'write');
+  async migrate(stmts: Array<InStatement>): Promise<Array<ResultSet>> {
+    this.#assertOpen();
+    const statements: ClientStatement[] = [];
+    for (let i = 0; i < stmts.length; i++) {
+      try {
+        statements.push(normalizeStatement(stmts[i]!));
+      } catch (error) {
+        throw toLibsqlBatchError(error, i);
+      }
+    }
+    const source = this.#source ?? (await this.#ready());
+    await this.#writerFree();
+    try {
+      const { value, position } = await source.transaction(
+        async (tx) => {
+          const results: ResultSet[] = [];
+          for (let i = 0; i < statements.length; i++) {
+            const { sql, params } = statements[i]!;
+            try {
+              results.push(toResultSet(await tx.query(sql, params), this.#intMode));
+            } catch (error) {
+              throw toLibsqlBatchError(error, i);
+            }
+          }
+          return results;
+        },
+        { behavior: 'deferred', foreignKeys: false },
+      );
+      this.#noteWrite(position);
+      return value;
+    } catch (error) {
+      throw error instanceof LibsqlError ? error : toLibsqlBatchError(error, 0);
+    }
   }
 
   transaction(mode?: TransactionMode): Promise<Transaction>;
