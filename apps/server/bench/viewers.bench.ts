@@ -86,7 +86,14 @@ class ViewerProcess {
 
   constructor(mode: Mode) {
     this.child = fork(join(here, 'viewer-clients.ts'), ['--mode', mode], {
-      execArgv: ['--import', 'tsx'],
+      // BENCH_VIEWERS_CLIENT_PROF=<dir>: V8 CPU profiles of the viewer processes (whole run).
+      execArgv: [
+        '--import',
+        'tsx',
+        ...(process.env.BENCH_VIEWERS_CLIENT_PROF === undefined
+          ? []
+          : ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_VIEWERS_CLIENT_PROF]),
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.child.once('exit', () => {
