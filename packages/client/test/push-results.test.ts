@@ -99,6 +99,8 @@ describe('push delivery in the client registry', () => {
       invalidate: [],
     });
     await settle();
+    const firstObject = queryClient.getQueryData(queryKey);
+    const cachedFirst = structuredClone(firstObject);
     const second = [
       { id: 3, total: 9, at: new Date(2000) },
       { ...first[0]!, total: 6 },
@@ -113,8 +115,9 @@ describe('push delivery in the client registry', () => {
     });
     await settle();
     expect(queryClient.getQueryData(queryKey)).toEqual(second);
-    // The cached value was not changed in place by the patch (immutable data for React).
-    expect(first[0]!.total).toBe(5);
+    // The value cached before was not changed in place by the patch (immutable data for React).
+    expect(firstObject).toEqual(cachedFirst);
+    expect(firstObject).toEqual(first);
     expect(fetches()).toBe(1);
   });
 
