@@ -56,4 +56,31 @@ describe('error formatter', () => {
     });
     expect(onTheWire(timeout)).toMatchObject({ code: 'TIMEOUT', liveframe: { code: 'FRAME_TIMEOUT' } });
   });
+
+  it("maps the error inside Drizzle's DrizzleQueryError (which leaves `name` at 'Error'), and LibsqlBatchError", () => {
+    // The shapes drizzle-orm 0.45 and @libsql/client throw (apps/server/test/drizzle-live.test.ts runs the real ones).
+    class DrizzleQueryError extends Error {}
+    const libsql = (name: string, code: string, message: string) =>
+      Object.assign(new Error(message), { name, code });
+    const unique = libsql(
+      'LibsqlError',
+      'SQLITE_CONSTRAINT',
+      'SQLITE_CONSTRAINT: UNIQUE constraint failed: t.v',
+    );
+    expect(new DrizzleQueryError('Failed query: insert', { cause: unique }).name).toBe('Error');
+    expect(onTheWire(new DrizzleQueryError('Failed query: insert', { cause: unique }))).toMatchObject({
+      code: 'CONFLICT',
+      liveframe: { code: 'DB_ERROR', dbCode: 'SQLITE_CONSTRAINT' },
+    });
+    const inBatch = libsql('LibsqlBatchError', 'SQLITE_CONSTRAINT', 'FOREIGN KEY constraint failed');
+    expect(onTheWire(inBatch)).toMatchObject({ code: 'CONFLICT', liveframe: { code: 'DB_ERROR' } });
+    const refused = new ServerError('FORBIDDEN_TABLE', 'this identity may not use table secrets');
+    expect(
+      onTheWire(
+        new DrizzleQueryError('Failed query: select', {
+          cause: Object.assign(libsql('LibsqlError', 'FORBIDDEN_TABLE', 'x'), { cause: refused }),
+        }),
+      ),
+    ).toMatchObject({ code: 'FORBIDDEN', liveframe: { code: 'FORBIDDEN_TABLE' } });
+  });
 });

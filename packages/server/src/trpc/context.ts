@@ -59,6 +59,12 @@ export async function createLiveframeContext(
   });
 }
 
+/**
+ * How long a write through `ctx.client` waits for a transaction another call opened on the same
+ * client: as long as that transaction may stay open (the client's transaction deadline).
+ */
+const CLIENT_TRANSACTION_MS = 10_000;
+
 /** A context from its fields; `client` is made on first use (most procedures never touch it). */
 export function liveframeContext<TIdentity extends object>(
   fields: Omit<LiveframeContext<TIdentity>, 'client'>,
@@ -67,7 +73,13 @@ export function liveframeContext<TIdentity extends object>(
   return {
     ...fields,
     get client() {
-      client ??= createLibsqlClient(clientSourceOf(fields.db));
+      // Over a WebSocket the context (so this client) serves every call of the connection: one
+      // call's builder transaction must make another's write queue, as db-core queues writes,
+      // not fail at once with SQLITE_BUSY as upstream's default busy timeout of 0 would.
+      client ??= createLibsqlClient(clientSourceOf(fields.db), {
+        timeout: CLIENT_TRANSACTION_MS,
+        transactionTimeoutMs: CLIENT_TRANSACTION_MS,
+      });
       return client;
     },
   };

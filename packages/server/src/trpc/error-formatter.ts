@@ -76,7 +76,7 @@ export function toTRPCError(thrown: unknown): TRPCError {
       cause: retryable,
     });
   }
-  if (isCoded(error, 'DbError') || isSqliteError(error) || isCoded(error, 'LibsqlError')) {
+  if (isCoded(error, 'DbError') || isSqliteError(error) || isLibsqlError(error)) {
     const constraint = /CONSTRAINT/i.test(error.code) || /constraint/i.test(error.message);
     return new TRPCError({
       code: constraint ? 'CONFLICT' : 'INTERNAL_SERVER_ERROR',
@@ -97,6 +97,19 @@ export function toTRPCError(thrown: unknown): TRPCError {
 const QUERY_BUILDER_WRAPPERS = new Set(['DrizzleQueryError']);
 
 /**
+ * Drizzle's `DrizzleQueryError` does not set `name` (it stays 'Error'), so its class name is what
+ * identifies it.
+ */
+function isQueryBuilderWrapper(error: Error): boolean {
+  return QUERY_BUILDER_WRAPPERS.has(error.name) || QUERY_BUILDER_WRAPPERS.has(error.constructor.name);
+}
+
+/** `@libsql/client`'s errors (ctx.client's): `LibsqlError`, and `LibsqlBatchError` for a batch statement. */
+function isLibsqlError(error: unknown): error is CodedError {
+  return isCoded(error, 'LibsqlError') || isCoded(error, 'LibsqlBatchError');
+}
+
+/**
  * What `toTRPCError` maps: a ServerError anywhere in the chain (a refused table is refused
  * however the procedure wrapped it), else `error` without query-builder wrappers. Other
  * wrapping is the procedure's own decision (only retryable db codes are looked for under it).
@@ -109,11 +122,7 @@ function typedError(error: unknown): unknown {
     current = current.cause;
   }
   let unwrapped = error;
-  while (
-    unwrapped instanceof Error &&
-    QUERY_BUILDER_WRAPPERS.has(unwrapped.name) &&
-    unwrapped.cause instanceof Error
-  )
+  while (unwrapped instanceof Error && isQueryBuilderWrapper(unwrapped) && unwrapped.cause instanceof Error)
     unwrapped = unwrapped.cause;
   return unwrapped;
 }
@@ -150,7 +159,7 @@ export function liveframeErrorData(error: TRPCError): LiveframeErrorData {
   if (isCoded(cause, 'DbError') && RETRYABLE_DB_CODES.has(cause.code)) {
     return { code: cause.code, dbCode: cause.code };
   }
-  if (isCoded(cause, 'DbError') || isSqliteError(cause) || isCoded(cause, 'LibsqlError'))
+  if (isCoded(cause, 'DbError') || isSqliteError(cause) || isLibsqlError(cause))
     return { code: 'DB_ERROR', dbCode: cause.code };
   if (isCoded(cause, 'ReactiveError')) return { code: cause.code };
   if (error.code === 'BAD_REQUEST' && cause?.name === 'ZodError') return { code: 'INVALID_INPUT' };
