@@ -26,6 +26,7 @@ export async function startServer(options: DemoTestServerOptions = {}): Promise<
       ...(options.migrations === undefined ? {} : { migrations: options.migrations }),
       ...(options.schema === undefined ? {} : { schema: options.schema }),
       ...(options.prepareDatabase === undefined ? {} : { prepareDatabase: options.prepareDatabase }),
+      ...(options.createContext === undefined ? {} : { createContext: options.createContext }),
     });
     const close = async () => {
       await server.close();

@@ -32,6 +32,8 @@ export interface StartServerOptions {
   readonly migrations?: LiveframeServerOptions['migrations'];
   readonly schema?: LiveframeServerOptions['schema'];
   readonly prepareDatabase?: LiveframeServerOptions['prepareDatabase'];
+  /** The app's context on liveframe's (e.g. a query builder on `base.client`). */
+  readonly createContext?: LiveframeServerOptions['createContext'];
 }
 
 /** The test's database file: `dbPath`, or a fresh temp file that `cleanup` removes. */
@@ -84,6 +86,7 @@ export async function startServer(options: StartServerOptions): Promise<Livefram
       ...(options.migrations === undefined ? {} : { migrations: options.migrations }),
       ...(options.schema === undefined ? {} : { schema: options.schema }),
       ...(options.prepareDatabase === undefined ? {} : { prepareDatabase: options.prepareDatabase }),
+      ...(options.createContext === undefined ? {} : { createContext: options.createContext }),
     });
     const close = async () => {
       await server.close();

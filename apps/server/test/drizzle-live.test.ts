@@ -1,0 +1,81 @@
+import { startSqld } from '@liveframe/native/testing';
+import { describe, it } from 'vitest';
+import { startServer } from '../src/testing/index.ts';
+import { createDrizzleContext, drizzleTasksRouter } from './support/drizzle-tasks-app.ts';
+import {
+  forbiddenScenario,
+  heldTransactionScenario,
+  invalidationScenario,
+  pushScenario,
+  startTasksServer,
+  writesScenario,
+} from './support/query-builder-scenarios.ts';
+import { type ProcedureHooks, TASKS_PERMISSIONS, TASKS_SQL } from './support/tasks-domain.ts';
+
+/**
+ * Live queries and mutations written with Drizzle (drizzle-orm/libsql on `ctx.client`, built per
+ * request in createContext, as an app does) on a real server with real WebSocket clients.
+ */
+const hooks: ProcedureHooks = {};
+const router = drizzleTasksRouter(hooks);
+const start = () =>
+  startTasksServer(() =>
+    startServer({
+      router,
+      schema: TASKS_SQL,
+      permissions: TASKS_PERMISSIONS,
+      createContext: createDrizzleContext,
+      config: { anonymous: false },
+    }),
+  );
+
+describe('Drizzle live queries (local mode)', () => {
+  it('invalidate delivery: a join, a relational query, point lookups and a tenant list are told exactly what hits them', async () => {
+    await using server = await start();
+    await invalidationScenario(server);
+  });
+
+  it('push delivery: each write pushes exactly the results it changed', async () => {
+    await using server = await start();
+    await pushScenario(server, false);
+  });
+
+  it('push delivery with patches', async () => {
+    await using server = await start();
+    await pushScenario(server, true);
+  });
+
+  it('a forbidden table is FORBIDDEN_TABLE through Drizzle: select, join, transaction, batch, insert, registration', async () => {
+    await using server = await start();
+    await forbiddenScenario(server);
+  });
+
+  it("a Drizzle mutation's frame (ctx.db.lastWrite) gives read-your-writes; constraint violations are CONFLICT", async () => {
+    await using server = await start();
+    await writesScenario(server);
+  });
+
+  it('a second mutation on the same WebSocket waits for a Drizzle transaction the first holds open', async () => {
+    await using server = await start();
+    await heldTransactionScenario(server, hooks);
+  });
+});
+
+describe('Drizzle live queries (replica mode, against sqld)', () => {
+  it('invalidate delivery and read-your-writes with writes sent to the primary', async () => {
+    await using sqld = await startSqld();
+    await using server = await startTasksServer(() =>
+      startServer({
+        mode: 'replica',
+        primaryUrl: sqld.url,
+        router,
+        schema: TASKS_SQL,
+        permissions: TASKS_PERMISSIONS,
+        createContext: createDrizzleContext,
+        config: { anonymous: false },
+      }),
+    );
+    await invalidationScenario(server);
+    await writesScenario(server);
+  });
+});
