@@ -9,6 +9,8 @@ export {
   tableLevelSummary,
   tablesTouched,
 } from './change-summary.ts';
+export { applyPatch, PatchError } from './immutable-patch.ts';
+export { sameJson } from './json-equal.ts';
 export type {
   HubStats,
   LiveQueryHubOptions,

@@ -53,4 +53,26 @@ describe('pushed patches', () => {
     expect(patch).toBeDefined();
     expect(JSON.stringify(patch).length * 10).toBeLessThan(text.length);
   });
+
+  it('never sends a patch that would not rebuild fields named like Object methods or array markers', () => {
+    const patches = new ResultPatches();
+    const cases = [
+      [{ valueOf: '' }, { id: 1, valueOf: 'x' }],
+      [{ toString: false }, { rows: [] }],
+      [{ _t: '' }, { rows: [], total: 0 }],
+      [[{ id: 1, constructor: 1 }], [{ id: 1, constructor: 2 }]],
+    ];
+    for (const [before, after] of cases) {
+      const base = JSON.stringify({ json: before });
+      const next = JSON.stringify({ json: after });
+      const client = new PushedResults();
+      client.decode({ key: 'k', data: base, at: 'g:1' });
+      const patch = patches.patch(base, next, next.length);
+      const decoded =
+        patch === undefined
+          ? client.decode({ key: 'k', data: next, at: 'g:2' })
+          : client.decode({ key: 'k', patch, base: 'g:1', at: 'g:2' });
+      expect(decoded?.value).toEqual(after);
+    }
+  });
 });

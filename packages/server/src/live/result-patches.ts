@@ -1,3 +1,4 @@
+import { applyPatch, sameJson } from '@liveframe/reactive';
 import { create } from 'jsondiffpatch';
 
 /**
@@ -26,11 +27,23 @@ const MAX_TREES = 512;
 export class ResultPatches {
   readonly #trees = new Map<string, unknown>();
 
-  /** The delta from `base` to `next` (superjson texts), or undefined when it is not smaller than `next`. */
+  /**
+   * The delta from `base` to `next` (superjson texts), or undefined when it is not smaller than
+   * `next` or does not give `next` when applied as clients apply it (jsondiffpatch reads object
+   * keys through the prototype chain: a result with a `valueOf` field gets a wrong delta), so a
+   * client never gets a patch that would not rebuild the result exactly.
+   */
   patch(base: string, next: string, nextBytes: number): unknown {
-    const delta = differ.diff(this.#tree(base), this.#tree(next));
-    if (delta === undefined) return undefined;
-    return JSON.stringify(delta).length < nextBytes ? delta : undefined;
+    const baseTree = this.#tree(base);
+    const nextTree = this.#tree(next);
+    try {
+      // jsondiffpatch throws on some of those fields ("functions are not supported"): whole then.
+      const delta = differ.diff(baseTree, nextTree);
+      if (delta === undefined || JSON.stringify(delta).length >= nextBytes) return undefined;
+      return sameJson(applyPatch(baseTree, delta), nextTree) ? delta : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   #tree(text: string): unknown {
