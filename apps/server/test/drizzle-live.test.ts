@@ -1,8 +1,10 @@
 import { startSqld } from '@liveframe/native/testing';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startServer } from '../src/testing/index.ts';
 import { createDrizzleContext, drizzleTasksRouter } from './support/drizzle-tasks-app.ts';
 import {
+  appClient,
+  failure,
   forbiddenScenario,
   heldTransactionScenario,
   invalidationScenario,
@@ -10,7 +12,7 @@ import {
   startTasksServer,
   writesScenario,
 } from './support/query-builder-scenarios.ts';
-import { type ProcedureHooks, TASKS_PERMISSIONS, TASKS_SQL } from './support/tasks-domain.ts';
+import { memberToken, type ProcedureHooks, TASKS_PERMISSIONS, TASKS_SQL } from './support/tasks-domain.ts';
 
 /**
  * Live queries and mutations written with Drizzle (drizzle-orm/libsql on `ctx.client`, built per
@@ -58,6 +60,22 @@ describe('Drizzle live queries (local mode)', () => {
   it('a second mutation on the same WebSocket waits for a Drizzle transaction the first holds open', async () => {
     await using server = await start();
     await heldTransactionScenario(server, hooks);
+  });
+
+  it('a write through the outer client inside its own transaction fails after the busy timeout and nothing commits', async () => {
+    await using server = await start();
+    const ann = appClient(server.url, memberToken('ann', 't1'));
+    const started = Date.now();
+    expect(await failure(ann.mutate('tasks.addBesideTransaction'))).toEqual({
+      code: 'INTERNAL_SERVER_ERROR',
+      liveframe: 'DB_ERROR',
+    });
+    // It waited for the transaction (5 s busy timeout), then failed before the 10 s deadline.
+    expect(Date.now() - started).toBeLessThan(9_000);
+    const titles = server.services.database.driver.all(
+      "SELECT title FROM tasks WHERE title IN ('inside', 'beside')",
+    );
+    expect(titles).toEqual([]);
   });
 });
 

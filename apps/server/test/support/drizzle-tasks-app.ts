@@ -113,6 +113,15 @@ export function drizzleTasksRouter(hooks: ProcedureHooks = {}) {
           });
           return { frame: frame(ctx) };
         }),
+      /** A bug: inside its transaction it writes through the outer client, which waits for that transaction. */
+      addBesideTransaction: procedure.mutation(async ({ ctx }) => {
+        const tenantId = ctx.identity.tenantId;
+        await ctx.orm.transaction(async (tx) => {
+          await tx.insert(tasks).values({ tenantId, projectId: 1, title: 'inside' });
+          await ctx.orm.insert(tasks).values({ tenantId, projectId: 1, title: 'beside' });
+        });
+        return { frame: frame(ctx) };
+      }),
     }),
     projects: t.router({
       /** Drizzle's relational query: projects with their tasks (one statement with JSON subqueries). */

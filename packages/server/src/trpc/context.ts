@@ -60,10 +60,13 @@ export async function createLiveframeContext(
 }
 
 /**
- * How long a write through `ctx.client` waits for a transaction another call opened on the same
- * client: as long as that transaction may stay open (the client's transaction deadline).
+ * How long a write through `ctx.client` waits for a transaction another call holds open on the
+ * same client before failing with SQLITE_BUSY (upstream's busy timeout). Shorter than the
+ * transaction deadline (10 s): a procedure that writes through the outer client inside its own
+ * transaction (a deadlock) must fail and roll back, not have its write run after the deadline
+ * rolled the transaction back.
  */
-const CLIENT_TRANSACTION_MS = 10_000;
+const CLIENT_BUSY_TIMEOUT_MS = 5_000;
 
 /** A context from its fields; `client` is made on first use (most procedures never touch it). */
 export function liveframeContext<TIdentity extends object>(
@@ -76,10 +79,7 @@ export function liveframeContext<TIdentity extends object>(
       // Over a WebSocket the context (so this client) serves every call of the connection: one
       // call's builder transaction must make another's write queue, as db-core queues writes,
       // not fail at once with SQLITE_BUSY as upstream's default busy timeout of 0 would.
-      client ??= createLibsqlClient(clientSourceOf(fields.db), {
-        timeout: CLIENT_TRANSACTION_MS,
-        transactionTimeoutMs: CLIENT_TRANSACTION_MS,
-      });
+      client ??= createLibsqlClient(clientSourceOf(fields.db), { timeout: CLIENT_BUSY_TIMEOUT_MS });
       return client;
     },
   };
