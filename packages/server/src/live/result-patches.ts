@@ -16,8 +16,12 @@ function objectHash(item: object | null, index?: number): string {
 // Removed values are left out: the client holds them already, and they would be most of the bytes.
 const differ = create({ objectHash, arrays: { detectMove: false }, omitRemovedValues: true });
 
-/** Parsed outputs kept for diffing; a run's output is parsed once however many bases use it. */
+/**
+ * Parsed outputs kept for diffing (a run's output is parsed once however many bases use it),
+ * bounded by count and by the size of their texts: results can be up to the push limit each.
+ */
 const MAX_TREES = 512;
+const MAX_TREE_CHARS = 16 * 1024 * 1024;
 
 /**
  * Compact pushes: the change from the result a subscriber holds to the new one, as a
@@ -26,6 +30,7 @@ const MAX_TREES = 512;
  */
 export class ResultPatches {
   readonly #trees = new Map<string, unknown>();
+  #chars = 0;
 
   /**
    * The delta from `base` to `next` (superjson texts), or undefined when it is not smaller than
@@ -50,8 +55,12 @@ export class ResultPatches {
     let tree = this.#trees.get(text);
     if (tree === undefined) {
       tree = JSON.parse(text);
-      if (this.#trees.size >= MAX_TREES) this.#trees.clear();
+      if (this.#trees.size >= MAX_TREES || this.#chars + text.length > MAX_TREE_CHARS) {
+        this.#trees.clear();
+        this.#chars = 0;
+      }
       this.#trees.set(text, tree);
+      this.#chars += text.length;
     }
     return tree;
   }
