@@ -56,7 +56,7 @@ describe('pushed patches', () => {
 
   it('never sends a patch that would not rebuild fields named like Object methods or array markers', () => {
     const patches = new ResultPatches();
-    const cases = [
+    const cases: [unknown, unknown][] = [
       [{ valueOf: '' }, { id: 1, valueOf: 'x' }],
       [{ toString: false }, { rows: [] }],
       [{ _t: '' }, { rows: [], total: 0 }],
