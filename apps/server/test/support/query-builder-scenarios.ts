@@ -145,7 +145,7 @@ export async function invalidationScenario(server: LiveframeServer): Promise<voi
   expect(client.events.size).toBe(0);
 }
 
-/** Push delivery: each write pushes exactly the results it changed, equal to a fresh execution. */
+/** Push delivery: each write pushes exactly the results it changed, equal to a fresh execution; users of a tenant share executions. */
 export async function pushScenario(server: LiveframeServer, patches: boolean): Promise<void> {
   const driver = server.services.database.driver;
   const ann = appClient(server.url, memberToken('ann', 't1'));
@@ -157,9 +157,22 @@ export async function pushScenario(server: LiveframeServer, patches: boolean): P
     url: server.url,
     patches,
   });
+  // A second user of the tenant: the builder's queries read only the tenant from the identity,
+  // so amy shares ann's executions (the data scope is learned through the builder too).
+  await using amy = new PushViewer({
+    name: 'amy',
+    token: memberToken('amy', 't1'),
+    wsUrl: server.wsUrl,
+    url: server.url,
+    patches,
+  });
   await viewer.subscribe();
+  await amy.subscribe();
   const viewed = (key: QueryKey) => ({ key, ...QUERIES[key] });
   for (const key of KEYS) expect(await viewer.mount(viewed(key))).toBe(true);
+  const runs = server.services.sessions.runs;
+  for (const key of KEYS) expect(await amy.mount(viewed(key))).toBe(true);
+  expect(server.services.sessions.runs - runs).toBe(0);
   const heldNow = () => Object.fromEntries(KEYS.map((k) => [k, viewer.held.get(k)?.json]));
   expect(heldNow()).toEqual(expectedResults(driver, 't1'));
 
@@ -169,7 +182,8 @@ export async function pushScenario(server: LiveframeServer, patches: boolean): P
     const after = expectedResults(driver, 't1');
     const converged = async () => {
       await viewer.drained();
-      return KEYS.every((k) => viewer.held.get(k)?.json === after[k]);
+      await amy.drained();
+      return KEYS.every((k) => viewer.held.get(k)?.json === after[k] && amy.held.get(k)?.json === after[k]);
     };
     expect(await until(Date.now() + DEADLINE_MS, converged), step.name).toBe(true);
     const window = viewer.pushed.slice(pushedBefore);
@@ -177,7 +191,7 @@ export async function pushScenario(server: LiveframeServer, patches: boolean): P
     for (const pushed of window) expect(pushed.at, step.name).toBe(frame);
     for (const key of KEYS) expect(await viewer.fresh(viewed(key)), step.name).toBe(after[key]);
   }
-  expect(viewer.anomalies).toEqual([]);
+  expect([...viewer.anomalies, ...amy.anomalies]).toEqual([]);
   if (patches) expect(viewer.patched).toBeGreaterThan(0);
 }
 
