@@ -132,7 +132,8 @@ export async function invalidationScenario(server: LiveframeServer): Promise<voi
   for (const step of STEPS) {
     const before = expectedResults(driver, 't1');
     const { frame } = await step.write(ann, bob);
-    const event = await client.events.until((e) => e.data.type === 'invalidate', DEADLINE_MS);
+    const event = await client.events.next(DEADLINE_MS);
+    expect(event.data.type, step.name).toBe('invalidate');
     expect(event.id, step.name).toBe(frame);
     expect(sorted(event.data.type === 'invalidate' ? event.data.queries : []), step.name).toEqual(
       sorted(step.invalidates),
