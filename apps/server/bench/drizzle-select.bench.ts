@@ -11,9 +11,10 @@ import {
   type LiveframeMeta,
   liveframeContext,
   liveRouter,
+  requestClient,
 } from '@liveframe/server';
 import { initTRPC } from '@trpc/server';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import superjson from 'superjson';
@@ -51,6 +52,14 @@ const t = initTRPC
   .create({ transformer: superjson, errorFormatter: formatLiveframeError });
 const procedure = t.procedure.use(createLiveframeMiddleware(t));
 const byId = procedure.input(z.object({ id: z.number().int() }));
+// The app-wide pattern: one Drizzle instance on requestClient() (each statement runs on the
+// calling request's ctx.client), and a statement prepared once for the life of the app.
+const appDb = drizzle(requestClient(), { schema });
+const preparedById = appDb
+  .select()
+  .from(items)
+  .where(eq(items.id, sql.placeholder('id')))
+  .prepare();
 const router = t.router({
   live: liveRouter,
   raw: byId.query(({ ctx, input }) => ctx.db.get(SQL, [input.id]) ?? null),
@@ -58,6 +67,11 @@ const router = t.router({
     const [row] = await ctx.drizzle.select().from(items).where(eq(items.id, input.id));
     return row ?? null;
   }),
+  drizzleAppWide: byId.query(async ({ input }) => {
+    const [row] = await appDb.select().from(items).where(eq(items.id, input.id));
+    return row ?? null;
+  }),
+  drizzlePrepared: byId.query(async ({ input }) => (await preparedById.get({ id: input.id })) ?? null),
 });
 const createCaller = t.createCallerFactory(router);
 
@@ -142,6 +156,12 @@ try {
       return createCaller({ ...ctx, drizzle: drizzle(ctx.client, { schema }) }).drizzle({ id });
     };
     const procedures = await compare(rawApp, drizzleApp);
+    const appWide = await compare(rawApp, (id) =>
+      createCaller(base() as DrizzleContext).drizzleAppWide({ id }),
+    );
+    const prepared = await compare(rawApp, (id) =>
+      createCaller(base() as DrizzleContext).drizzlePrepared({ id }),
+    );
 
     const ctx = base();
     const orm = drizzle(ctx.client, { schema });
@@ -162,6 +182,8 @@ try {
     const r2 = (value: number) => Math.round(value * 100) / 100;
     const results = {
       drizzle_select_vs_raw_ctx_db: r2(procedures.ratio),
+      drizzle_select_app_wide_vs_raw_ctx_db: r2(appWide.ratio),
+      drizzle_prepared_select_vs_raw_ctx_db: r2(prepared.ratio),
       drizzle_select_vs_raw_ctx_db_query_only: r2(queries.ratio),
       drizzle_select_procedure_ops_s: Math.round(procedures.b),
       raw_ctx_db_procedure_ops_s: Math.round(procedures.a),
@@ -179,6 +201,16 @@ try {
         what: 'procedure via tRPC caller: Drizzle (built per request)',
         'median ops/s': results.drizzle_select_procedure_ops_s,
         ratio: results.drizzle_select_vs_raw_ctx_db,
+      },
+      {
+        what: 'procedure via tRPC caller: Drizzle app-wide on requestClient()',
+        'median ops/s': Math.round(appWide.b),
+        ratio: results.drizzle_select_app_wide_vs_raw_ctx_db,
+      },
+      {
+        what: 'procedure via tRPC caller: Drizzle prepared once on requestClient()',
+        'median ops/s': Math.round(prepared.b),
+        ratio: results.drizzle_prepared_select_vs_raw_ctx_db,
       },
       { what: 'query only: raw ctx.db.get', 'median ops/s': results.raw_ctx_db_query_only_ops_s, ratio: 1 },
       {

@@ -1,7 +1,11 @@
 import { startSqld } from '@liveframe/native/testing';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../src/testing/index.ts';
-import { createDrizzleContext, drizzleTasksRouter } from './support/drizzle-tasks-app.ts';
+import {
+  appWideDrizzleContext,
+  createDrizzleContext,
+  drizzleTasksRouter,
+} from './support/drizzle-tasks-app.ts';
 import {
   appClient,
   failure,
@@ -76,6 +80,45 @@ describe('Drizzle live queries (local mode)', () => {
       "SELECT title FROM tasks WHERE title IN ('inside', 'beside')",
     );
     expect(titles).toEqual([]);
+  });
+});
+
+describe('Drizzle made once for the app on requestClient() (local mode)', () => {
+  const startAppWide = () =>
+    startTasksServer(() =>
+      startServer({
+        router,
+        schema: TASKS_SQL,
+        permissions: TASKS_PERMISSIONS,
+        createContext: appWideDrizzleContext,
+        config: { anonymous: false },
+      }),
+    );
+
+  // Each scenario on a fresh server (they expect the seeded data).
+  it('invalidate delivery: each statement is captured for the calling request', async () => {
+    await using server = await startAppWide();
+    await invalidationScenario(server);
+  });
+
+  it('push delivery with patches', async () => {
+    await using server = await startAppWide();
+    await pushScenario(server, true);
+  });
+
+  it("permissions are the calling request's", async () => {
+    await using server = await startAppWide();
+    await forbiddenScenario(server);
+  });
+
+  it("writes count in the calling request's ctx.db.lastWrite (read-your-writes)", async () => {
+    await using server = await startAppWide();
+    await writesScenario(server);
+  });
+
+  it('refuses to run outside a procedure call (NO_REQUEST)', async () => {
+    const { requestClient } = await import('@liveframe/server');
+    await expect(requestClient().execute('SELECT 1')).rejects.toMatchObject({ code: 'NO_REQUEST' });
   });
 });
 

@@ -27,6 +27,7 @@ export {
 export { loadConfig, type ServerConfig, type ServerConfigInput, serverConfigSchema } from './config.ts';
 export type { Database, Driver, FramePosition, LiveDatabase, ReadSet } from './db/database-contract.ts';
 export { type DatabaseOptions, openLiveDatabase } from './db/open-database.ts';
+export { requestClient } from './db/request-client.ts';
 export {
   type CapturedStatement,
   mergeReadSets,

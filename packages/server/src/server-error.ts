@@ -9,6 +9,8 @@ export type ServerErrorCode =
   | 'FORBIDDEN_TABLE'
   /** Inside a procedure: a database feature that cannot be checked statement by statement (scripts). */
   | 'UNSUPPORTED_IN_PROCEDURE'
+  /** `requestClient()` used outside a procedure call (a script, a timer). */
+  | 'NO_REQUEST'
   | 'UNAUTHENTICATED'
   | 'UNKNOWN_SUBSCRIPTION'
   | 'UNKNOWN_PROCEDURE'

@@ -5,6 +5,7 @@ import {
   type LiveframeContext,
   type LiveframeMeta,
   liveRouter,
+  requestClient,
 } from '@liveframe/server';
 import { initTRPC } from '@trpc/server';
 import { and, asc, eq, relations } from 'drizzle-orm';
@@ -40,6 +41,13 @@ export const tasksRelations = relations(tasks, ({ one }) => ({
 export const schema = { projects, tasks, secrets, projectsRelations, tasksRelations };
 
 type Context = LiveframeContext & { readonly orm: LibSQLDatabase<typeof schema> };
+
+/**
+ * The other way an app can write it: one Drizzle instance for the whole app on requestClient(),
+ * whose statements run on the calling request's `ctx.client`.
+ */
+const appWideOrm = drizzle(requestClient(), { schema });
+export const appWideDrizzleContext = (base: LiveframeContext): Context => ({ ...base, orm: appWideOrm });
 
 /** What an app writes in createLiveframe's createContext: Drizzle on the request's `ctx.client`. */
 export const createDrizzleContext = (base: LiveframeContext): Context => ({

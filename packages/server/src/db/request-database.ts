@@ -86,13 +86,13 @@ function isFrameworkTable(table: string): boolean {
 }
 
 /** The libSQL-client source of each request database (request-client.ts builds `ctx.client` on it). */
-const clientSources = new WeakMap<RequestDatabase, LibsqlClientSource>();
+const clientSources = new WeakMap<RequestDatabase, () => LibsqlClientSource>();
 
 /** The guarded source behind a request database, for its `@libsql/client`-compatible client. */
 export function clientSourceOf(db: RequestDatabase): LibsqlClientSource {
   const source = clientSources.get(db);
   if (source === undefined) throw new Error('not a request database');
-  return source;
+  return source();
 }
 
 export function requestDatabase(options: {
@@ -148,24 +148,27 @@ export function requestDatabase(options: {
       return lastWrite;
     },
   };
-  const guarded = guardLibsqlSource(driver, guard);
-  clientSources.set(db, {
-    ...guarded,
-    mode: driver.mode,
-    execute: async (sql, params) => wrote(await guarded.execute(sql, params)),
-    batchRaw: async (statements, batchOptions) => {
-      const result = await guarded.batchRaw(statements, batchOptions);
-      return batchOptions?.readOnly === true ? result : wrote(result);
-    },
-    transaction: async (fn, transactionOptions) => wrote(await guarded.transaction(fn, transactionOptions)),
-    // A script is checked statement by statement only as well as it is split; inside a procedure
-    // every statement must be seen exactly as the engine runs it, so scripts are refused.
-    exec: async () => {
-      throw new ServerError(
-        'UNSUPPORTED_IN_PROCEDURE',
-        'executeMultiple (a script) is not available inside a procedure: use execute or batch',
-      );
-    },
+  // Made when ctx.client is first used: most requests never do, and building it costs.
+  clientSources.set(db, () => {
+    const guarded = guardLibsqlSource(driver, guard);
+    return {
+      ...guarded,
+      mode: driver.mode,
+      execute: async (sql, params) => wrote(await guarded.execute(sql, params)),
+      batchRaw: async (statements, batchOptions) => {
+        const result = await guarded.batchRaw(statements, batchOptions);
+        return batchOptions?.readOnly === true ? result : wrote(result);
+      },
+      transaction: async (fn, transactionOptions) => wrote(await guarded.transaction(fn, transactionOptions)),
+      // A script is checked statement by statement only as well as it is split; inside a procedure
+      // every statement must be seen exactly as the engine runs it, so scripts are refused.
+      exec: async () => {
+        throw new ServerError(
+          'UNSUPPORTED_IN_PROCEDURE',
+          'executeMultiple (a script) is not available inside a procedure: use execute or batch',
+        );
+      },
+    };
   });
   return db;
 }

@@ -1,5 +1,6 @@
 import type { TRPCError } from '@trpc/server';
 import type { FramePosition } from '../db/database-contract.ts';
+import { runWithRequestClient } from '../db/request-client.ts';
 import { formatPositionId, parsePositionId } from '../live/position-id.ts';
 import { ServerError } from '../server-error.ts';
 import type { LiveframeContext } from './context.ts';
@@ -38,7 +39,13 @@ export function createLiveframeMiddleware<TBuilder>(t: MiddlewareFactory<TBuilde
   return t.middleware((opts: MiddlewareOptions) => runLiveframeMiddleware(opts));
 }
 
-async function runLiveframeMiddleware(opts: MiddlewareOptions): Promise<MiddlewareOutcome> {
+function runLiveframeMiddleware(opts: MiddlewareOptions): Promise<MiddlewareOutcome> {
+  // The rest of the call (the app's middleware, the procedure) sees its ctx.client through
+  // requestClient() (request-client.ts).
+  return runWithRequestClient(opts.ctx as LiveframeContext<object>, () => liveframeCall(opts));
+}
+
+async function liveframeCall(opts: MiddlewareOptions): Promise<MiddlewareOutcome> {
   const ctx = opts.ctx as LiveframeContext<object>;
   if (opts.type === 'query' && opts.meta?.live === true) ctx.services.metrics.liveQueryRan();
   const result = await readYourWrites(opts, ctx);
