@@ -161,6 +161,8 @@ const cases: Case[] = [
       await c.execute("INSERT INTO u(id, name, t_id) VALUES (7, 'u', 1)");
       return [
         await rs(c, 'SELECT 1 AS x, 2 AS x, 3 AS y'),
+        // Names that are also Object's (or the row's own `length` and indexes).
+        await rs(c, 'SELECT 1 AS "__proto__", 2 AS "length", 3 AS "0", 4 AS toString, 5 AS "constructor"'),
         await rs(c, 'SELECT t.id, u.id, t.name, u.name FROM t JOIN u ON u.t_id = t.id'),
         await rs(c, 'SELECT * FROM t JOIN u ON u.t_id = t.id WHERE 0'),
         await rs(c, 'SELECT id, name AS label, n + 1 AS expr FROM t WHERE id = ?', [999]),

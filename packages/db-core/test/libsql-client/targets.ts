@@ -99,6 +99,11 @@ export function snapshot(rs: ResultSet): unknown {
       named: Object.fromEntries(Object.keys(row).map((k) => [k, tag(row[k])])),
       length: row.length,
       proto: Object.getPrototypeOf(row) === Object.prototype,
+      // Every own property with its attributes, in order (index, length and name properties).
+      own: Object.getOwnPropertyNames(row).map((name) => {
+        const { enumerable, writable, configurable } = Object.getOwnPropertyDescriptor(row, name)!;
+        return [name, enumerable, writable, configurable];
+      }),
     })),
     rowsAffected: rs.rowsAffected,
     lastInsertRowid: tag(rs.lastInsertRowid),

@@ -1,44 +1,84 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type {
-  Client,
-  InArgs,
-  InStatement,
-  Replicated,
-  ResultSet,
-  Transaction,
-  TransactionMode,
-} from '@libsql/core/api';
+import type { Client } from '@libsql/core/api';
+import { createLibsqlClient, guardLibsqlSource, type LibsqlClientSource } from '@liveframe/db-core';
 import { ServerError } from '../server-error.ts';
+import {
+  type RequestDatabase,
+  type RequestInternals,
+  refuseScript,
+  requestInternals,
+} from './request-database.ts';
 
-/**
- * The context of the procedure call running now (set by liveframe's middleware); its `client` is
- * read only when used (it is made on first use).
- */
-const currentCall = new AsyncLocalStorage<{ readonly client: Client }>();
+/** The context of the procedure call running now (set by liveframe's middleware). */
+const currentCall = new AsyncLocalStorage<{ readonly db: RequestDatabase }>();
 
-/** Runs `fn` (a procedure call) with `ctx.client` as what {@link requestClient} answers to. */
-export function runWithRequestClient<T>(ctx: { readonly client: Client }, fn: () => T): T {
+/** Runs `fn` (a procedure call) with `ctx`'s request database as what {@link requestClient} uses. */
+export function runWithRequestClient<T>(ctx: { readonly db: RequestDatabase }, fn: () => T): T {
   return currentCall.run(ctx, fn);
 }
 
-function current(): Client {
-  const client = currentCall.getStore()?.client;
-  if (client === undefined) {
+function call(): RequestInternals {
+  const ctx = currentCall.getStore();
+  if (ctx === undefined) {
     throw new ServerError(
       'NO_REQUEST',
       'requestClient() was used outside a liveframe procedure call (use a Database or createClient there)',
     );
   }
-  return client;
+  return requestInternals(ctx.db);
 }
 
 /**
- * One `@libsql/client` `Client` for the whole app that runs every statement on the `ctx.client`
- * of the procedure call it is used in (found through AsyncLocalStorage): a query builder made once
- * on it, and its prepared statements, serve every request with that request's table permissions,
- * read-set capture and read-your-writes. Building a query builder per request (on `ctx.client`)
- * works too; this one saves the builder's set-up per request and lets prepared statements live as
- * long as the app. Outside a procedure call it throws `NO_REQUEST`.
+ * The calling request's database as a client source: each statement is checked and captured by
+ * that request's guard and its writes count in its `ctx.db.lastWrite`, exactly as through
+ * `ctx.client`, but nothing is built per request.
+ */
+const routedSource: LibsqlClientSource = {
+  get mode() {
+    return call().driver.mode;
+  },
+  statementKind: (sql) => call().driver.statementKind(sql),
+  query: (sql, params) => {
+    const request = call();
+    request.guard(sql, params);
+    return request.driver.query(sql, params);
+  },
+  execute: async (sql, params) => {
+    const request = call();
+    request.guard(sql, params);
+    return request.wrote(await request.driver.execute(sql, params));
+  },
+  batchRaw: async (statements, options) => {
+    const request = call();
+    for (const { sql, params } of statements) request.guard(sql, params);
+    const result = await request.driver.batchRaw(statements, options);
+    return options?.readOnly === true ? result : request.wrote(result);
+  },
+  transaction: async (fn, options) => {
+    const request = call();
+    // Every statement of the transaction and its savepoints goes through the guard.
+    const guarded = guardLibsqlSource(request.driver, request.guard);
+    return request.wrote(await guarded.transaction(fn, options));
+  },
+  exec: refuseScript,
+  sync: () => call().driver.sync(),
+};
+
+/**
+ * Like `ctx.client` (same limits: writes queue up to 5 s behind an open transaction of this
+ * client, which a transaction still open after 10 s is rolled back to free).
+ */
+const REQUEST_CLIENT: Client = createLibsqlClient(routedSource, {
+  timeout: 5_000,
+  transactionTimeoutMs: 10_000,
+});
+
+/**
+ * One `@libsql/client` `Client` for the whole app that runs every statement on the request of the
+ * procedure call it is used in (found through AsyncLocalStorage, which liveframe's middleware
+ * sets): a query builder made once on it, and its prepared statements, serve every request with
+ * that request's table permissions, read-set capture and `ctx.db.lastWrite`, with no per-request
+ * set-up. Outside a procedure call it rejects with `NO_REQUEST`.
  *
  * @example
  * const db = drizzle(requestClient(), { schema });
@@ -48,22 +88,3 @@ function current(): Client {
 export function requestClient(): Client {
   return REQUEST_CLIENT;
 }
-
-// Every method is async, so that NO_REQUEST is a rejected promise like any other failure.
-const REQUEST_CLIENT: Client = {
-  execute: (async (stmtOrSql: InStatement | string, args?: InArgs): Promise<ResultSet> =>
-    typeof stmtOrSql === 'string'
-      ? current().execute(stmtOrSql, args)
-      : current().execute(stmtOrSql)) as Client['execute'],
-  batch: async (stmts, mode) => current().batch(stmts, mode),
-  migrate: async (stmts) => current().migrate(stmts),
-  transaction: (async (mode?: TransactionMode): Promise<Transaction> =>
-    current().transaction(mode)) as Client['transaction'],
-  executeMultiple: async (sql) => current().executeMultiple(sql),
-  sync: async (): Promise<Replicated> => current().sync(),
-  // The app's clients are the requests'; there is nothing of its own to close or reconnect.
-  close: () => undefined,
-  reconnect: () => undefined,
-  closed: false,
-  protocol: 'file',
-};

@@ -85,14 +85,51 @@ function isFrameworkTable(table: string): boolean {
   return table.startsWith('_liveframe_');
 }
 
-/** The libSQL-client source of each request database (request-client.ts builds `ctx.client` on it). */
-const clientSources = new WeakMap<RequestDatabase, () => LibsqlClientSource>();
+/**
+ * What the libSQL-client sources need of a request database: its checks (permissions and
+ * read-set capture), its write tracking and the database. Kept per request; the sources are
+ * built from it only when a client is used.
+ */
+export interface RequestInternals {
+  readonly driver: LiveDatabase['driver'];
+  readonly guard: (sql: string, params?: BindParams) => void;
+  readonly wrote: <T extends { readonly position: FramePosition }>(result: T) => T;
+}
+
+const internals = new WeakMap<RequestDatabase, RequestInternals>();
+
+export function requestInternals(db: RequestDatabase): RequestInternals {
+  const found = internals.get(db);
+  if (found === undefined) throw new Error('not a request database');
+  return found;
+}
 
 /** The guarded source behind a request database, for its `@libsql/client`-compatible client. */
 export function clientSourceOf(db: RequestDatabase): LibsqlClientSource {
-  const source = clientSources.get(db);
-  if (source === undefined) throw new Error('not a request database');
-  return source();
+  const { driver, guard, wrote } = requestInternals(db);
+  const guarded = guardLibsqlSource(driver, guard);
+  return {
+    ...guarded,
+    mode: driver.mode,
+    execute: async (sql, params) => wrote(await guarded.execute(sql, params)),
+    batchRaw: async (statements, batchOptions) => {
+      const result = await guarded.batchRaw(statements, batchOptions);
+      return batchOptions?.readOnly === true ? result : wrote(result);
+    },
+    transaction: async (fn, transactionOptions) => wrote(await guarded.transaction(fn, transactionOptions)),
+    exec: refuseScript,
+  };
+}
+
+/**
+ * A script is checked statement by statement only as well as it is split; inside a procedure
+ * every statement must be seen exactly as the engine runs it, so scripts are refused.
+ */
+export async function refuseScript(): Promise<never> {
+  throw new ServerError(
+    'UNSUPPORTED_IN_PROCEDURE',
+    'executeMultiple (a script) is not available inside a procedure: use execute or batch',
+  );
 }
 
 export function requestDatabase(options: {
@@ -148,28 +185,7 @@ export function requestDatabase(options: {
       return lastWrite;
     },
   };
-  // Made when ctx.client is first used: most requests never do, and building it costs.
-  clientSources.set(db, () => {
-    const guarded = guardLibsqlSource(driver, guard);
-    return {
-      ...guarded,
-      mode: driver.mode,
-      execute: async (sql, params) => wrote(await guarded.execute(sql, params)),
-      batchRaw: async (statements, batchOptions) => {
-        const result = await guarded.batchRaw(statements, batchOptions);
-        return batchOptions?.readOnly === true ? result : wrote(result);
-      },
-      transaction: async (fn, transactionOptions) => wrote(await guarded.transaction(fn, transactionOptions)),
-      // A script is checked statement by statement only as well as it is split; inside a procedure
-      // every statement must be seen exactly as the engine runs it, so scripts are refused.
-      exec: async () => {
-        throw new ServerError(
-          'UNSUPPORTED_IN_PROCEDURE',
-          'executeMultiple (a script) is not available inside a procedure: use execute or batch',
-        );
-      },
-    };
-  });
+  internals.set(db, { driver, guard, wrote });
   return db;
 }
 
