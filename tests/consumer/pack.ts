@@ -30,6 +30,9 @@ const APP_DEPENDENCIES = [
   'ws',
   '@tanstack/react-query',
   'react',
+  // Typed queries on ctx.client / requestClient(): Drizzle's libSQL driver imports @libsql/client.
+  'drizzle-orm',
+  '@libsql/client',
 ] as const;
 const APP_DEV_DEPENDENCIES = ['typescript', '@types/node', '@types/ws', '@types/react'] as const;
 

@@ -70,7 +70,10 @@ try {
   const ack = await waitFor((event) => event.type === 'live', 'live acknowledgement');
   await ws.live.update.mutate({
     subscriptionId,
-    add: [{ key: 'todos', path: 'todos.list', since: ack.position }],
+    add: [
+      { key: 'todos', path: 'todos.list', since: ack.position },
+      { key: 'todos-orm', path: 'todos.listOrm', since: ack.position },
+    ],
   });
   const added = await http.todos.add.mutate({ title: 'ship the packages' });
   const invalidate = await waitFor(
@@ -78,7 +81,8 @@ try {
     'invalidation of todos',
   );
   const todos = await ws.todos.list.query();
-  console.log(JSON.stringify({ ack, added, invalidate, todos }));
+  const todosOrm = await ws.todos.listOrm.query();
+  console.log(JSON.stringify({ ack, added, invalidate, todos, todosOrm }));
 } finally {
   subscription.unsubscribe();
   await wsClient.close();

@@ -7,8 +7,12 @@ import {
   type LiveframeContext,
   type LiveframeMeta,
   liveRouter,
+  requestClient,
 } from '@liveframe/server';
 import { initTRPC } from '@trpc/server';
+import { asc, eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/libsql';
+import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import superjson from 'superjson';
 import { z } from 'zod';
 
@@ -30,6 +34,14 @@ const procedure = t.procedure.use(createLiveframeMiddleware(t));
 export const SCHEMA =
   'CREATE TABLE IF NOT EXISTS todos (id INTEGER PRIMARY KEY, team TEXT NOT NULL, title TEXT NOT NULL)';
 
+/** The same table for Drizzle: one instance for the app, each statement on the calling request. */
+const todos = sqliteTable('todos', {
+  id: integer('id').primaryKey(),
+  team: text('team').notNull(),
+  title: text('title').notNull(),
+});
+const orm = drizzle(requestClient(), { schema: { todos } });
+
 export const appRouter = t.router({
   live: liveRouter,
   todos: t.router({
@@ -39,6 +51,15 @@ export const appRouter = t.router({
         ctx.db.all<{ id: number; title: string }>('SELECT id, title FROM todos WHERE team = ? ORDER BY id', [
           ctx.identity.team,
         ]),
+      ),
+    listOrm: procedure
+      .meta({ live: true })
+      .query(({ ctx }) =>
+        orm
+          .select({ id: todos.id, title: todos.title })
+          .from(todos)
+          .where(eq(todos.team, ctx.identity.team))
+          .orderBy(asc(todos.id)),
       ),
     add: procedure.input(z.object({ title: z.string().min(1) })).mutation(async ({ ctx, input }) => {
       const { position } = await ctx.db.run('INSERT INTO todos (team, title) VALUES (?, ?)', [
