@@ -8,11 +8,9 @@ import {
 } from './support/drizzle-tasks-app.ts';
 import {
   appClient,
+  builderSuite,
   failure,
-  forbiddenScenario,
-  heldTransactionScenario,
   invalidationScenario,
-  pushScenario,
   startTasksServer,
   writesScenario,
 } from './support/query-builder-scenarios.ts';
@@ -36,35 +34,7 @@ const start = () =>
   );
 
 describe('Drizzle live queries (local mode)', () => {
-  it('invalidate delivery: a join, a relational query, point lookups and a tenant list are told exactly what hits them', async () => {
-    await using server = await start();
-    await invalidationScenario(server);
-  });
-
-  it('push delivery: each write pushes exactly the results it changed', async () => {
-    await using server = await start();
-    await pushScenario(server, false);
-  });
-
-  it('push delivery with patches', async () => {
-    await using server = await start();
-    await pushScenario(server, true);
-  });
-
-  it('a forbidden table is FORBIDDEN_TABLE through Drizzle: select, join, transaction, batch, insert, registration', async () => {
-    await using server = await start();
-    await forbiddenScenario(server);
-  });
-
-  it("a Drizzle mutation's frame (ctx.db.lastWrite) gives read-your-writes; constraint violations are CONFLICT", async () => {
-    await using server = await start();
-    await writesScenario(server);
-  });
-
-  it('a second mutation on the same WebSocket waits for a Drizzle transaction the first holds open', async () => {
-    await using server = await start();
-    await heldTransactionScenario(server, hooks);
-  });
+  builderSuite('Drizzle', start, hooks);
 
   it('a write through the outer client inside its own transaction fails after the busy timeout and nothing commits', async () => {
     await using server = await start();
@@ -95,26 +65,7 @@ describe('Drizzle made once for the app on requestClient() (local mode)', () => 
       }),
     );
 
-  // Each scenario on a fresh server (they expect the seeded data).
-  it('invalidate delivery: each statement is captured for the calling request', async () => {
-    await using server = await startAppWide();
-    await invalidationScenario(server);
-  });
-
-  it('push delivery with patches', async () => {
-    await using server = await startAppWide();
-    await pushScenario(server, true);
-  });
-
-  it("permissions are the calling request's", async () => {
-    await using server = await startAppWide();
-    await forbiddenScenario(server);
-  });
-
-  it("writes count in the calling request's ctx.db.lastWrite (read-your-writes)", async () => {
-    await using server = await startAppWide();
-    await writesScenario(server);
-  });
+  builderSuite('Drizzle on requestClient()', startAppWide, hooks);
 
   it('refuses to run outside a procedure call (NO_REQUEST)', async () => {
     const { requestClient } = await import('@liveframe/server');

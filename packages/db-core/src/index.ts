@@ -40,7 +40,7 @@ export { LiveframeTransaction } from './libsql-client/client-transaction.ts';
 export type { LiveframeClientConfig } from './libsql-client/create-client.ts';
 export { createClient } from './libsql-client/create-client.ts';
 export type { StatementCheck } from './libsql-client/guarded-source.ts';
-export { guardLibsqlSource } from './libsql-client/guarded-source.ts';
+export { guardLibsqlSource, guardTransaction } from './libsql-client/guarded-source.ts';
 export type { LibsqlClientOptions } from './libsql-client/libsql-client.ts';
 export { createLibsqlClient, LiveframeLibsqlClient } from './libsql-client/libsql-client.ts';
 export type { LiveframeClientErrorCode } from './libsql-client/libsql-errors.ts';

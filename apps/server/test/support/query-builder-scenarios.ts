@@ -1,7 +1,7 @@
 import { type LiveframeServer, parsePositionId } from '@liveframe/server';
 import { createTRPCUntypedClient, httpLink } from '@trpc/client';
 import superjson from 'superjson';
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 import { connectLiveClient } from './live-client.ts';
 import { canonicalJson, PushViewer, until } from './push-viewer.ts';
 import {
@@ -330,4 +330,46 @@ async function withDeadline(promise: Promise<void>, what: string, ms = DEADLINE_
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The scenarios as one suite of tests for a query builder (each on a fresh server: they expect
+ * the seeded data); `hooks` are the router's, for the held-transaction scenario.
+ *
+ * @example builderSuite('Kysely', () => startTasksServer(...), hooks);
+ */
+export function builderSuite(
+  builder: string,
+  start: () => Promise<LiveframeServer>,
+  hooks: ProcedureHooks,
+): void {
+  it('invalidate delivery: joins, related rows, point lookups and a tenant list are told exactly what hits them', async () => {
+    await using server = await start();
+    await invalidationScenario(server);
+  });
+
+  it('push delivery: each write pushes exactly the results it changed', async () => {
+    await using server = await start();
+    await pushScenario(server, false);
+  });
+
+  it('push delivery with patches', async () => {
+    await using server = await start();
+    await pushScenario(server, true);
+  });
+
+  it(`a forbidden table is FORBIDDEN_TABLE through ${builder}: select, join, transaction, batch, insert, registration`, async () => {
+    await using server = await start();
+    await forbiddenScenario(server);
+  });
+
+  it(`a ${builder} mutation's frame (ctx.db.lastWrite) gives read-your-writes; constraint violations are CONFLICT`, async () => {
+    await using server = await start();
+    await writesScenario(server);
+  });
+
+  it(`a second mutation on the same WebSocket waits for a ${builder} transaction the first holds open`, async () => {
+    await using server = await start();
+    await heldTransactionScenario(server, hooks);
+  });
 }

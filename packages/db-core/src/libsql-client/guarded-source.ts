@@ -66,7 +66,13 @@ function guardRawTransaction(tx: RawTransaction, check: StatementCheck): RawTran
   };
 }
 
-function guardTransaction(tx: Transaction, check: StatementCheck): Transaction {
+/**
+ * `tx` with `check` in front of every statement, and every savepoint it opens guarded the same
+ * way at any depth.
+ *
+ * @example await db.transaction((tx) => fn(guardTransaction(tx, check)))
+ */
+export function guardTransaction(tx: Transaction, check: StatementCheck): Transaction {
   return {
     run: async (sql, params) => {
       check(sql, params);

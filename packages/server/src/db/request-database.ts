@@ -1,4 +1,4 @@
-import { guardLibsqlSource, type LibsqlClientSource } from '@liveframe/db-core';
+import { guardLibsqlSource, guardTransaction, type LibsqlClientSource } from '@liveframe/db-core';
 import type { TablePermissions } from '../auth/table-permissions.ts';
 import { ServerError } from '../server-error.ts';
 import type {
@@ -180,6 +180,8 @@ export function requestDatabase(options: {
       return wrote(await driver.batch(statements));
     },
     transaction: async (fn) =>
+      // Every statement of the transaction, and of its savepoints at any depth, is checked and
+      // captured: a savepoint must not be a way around the permissions or the read-set.
       wrote(await driver.transaction((tx) => fn(guardTransaction(tx, guard)), { behavior: 'immediate' })),
     get lastWrite() {
       return lastWrite;
@@ -187,29 +189,6 @@ export function requestDatabase(options: {
   };
   internals.set(db, { driver, guard, wrote });
   return db;
-}
-
-/**
- * `tx` as a procedure may use it: every statement is checked (and captured) by `guard` before it
- * runs, and a savepoint hands its callback a guarded handle too, at any depth. Without this a
- * savepoint would be a way around the table permissions and the read-set capture.
- */
-function guardTransaction(tx: Transaction, guard: (sql: string, params?: BindParams) => void): Transaction {
-  return {
-    run: async (sql, params) => {
-      guard(sql, params);
-      return tx.run(sql, params);
-    },
-    all: async (sql, params) => {
-      guard(sql, params);
-      return tx.all(sql, params);
-    },
-    get: async (sql, params) => {
-      guard(sql, params);
-      return tx.get(sql, params);
-    },
-    savepoint: (inner) => tx.savepoint((child) => inner(guardTransaction(child, guard))),
-  };
 }
 
 /**
