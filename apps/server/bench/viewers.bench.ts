@@ -63,12 +63,18 @@ function percentile(values: number[], p: number): number {
 }
 const round = (value: number, digits = 3) => (Number.isFinite(value) ? +value.toFixed(digits) : null);
 
-/** utime + stime of a process, in ms. */
-function cpuMs(pid: number): number {
+/** utime and stime of a process, in ms. */
+function cpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command (which may contain spaces) start at state (field 3): utime is 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+  return { user: (Number(fields[11]) * 1000) / CLK_TCK, system: (Number(fields[12]) * 1000) / CLK_TCK };
+}
+
+/** utime + stime of a process, in ms. */
+function cpuMs(pid: number): number {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
 }
 
 async function metric(url: string, name: string): Promise<number> {
@@ -85,14 +91,9 @@ class ViewerProcess {
 
   constructor(mode: Mode) {
     this.child = fork(join(here, 'viewer-clients.ts'), ['--mode', mode], {
-      // BENCH_VIEWERS_CLIENT_PROF=<dir>: V8 CPU profiles of the viewer processes (whole run).
-      execArgv: [
-        '--import',
-        'tsx',
-        ...(process.env.BENCH_VIEWERS_CLIENT_PROF === undefined
-          ? []
-          : ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_VIEWERS_CLIENT_PROF]),
-      ],
+      // BENCH_VIEWERS_CLIENT_PROF=<dir>: V8 CPU profiles of the viewer processes over the measured
+      // window (viewer-clients.ts reads it).
+      execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.child.once('exit', () => {
@@ -162,6 +163,8 @@ interface CaseResult {
   notFresh: number;
   cpuPerWrite: number;
   viewerCpuPerWrite: number;
+  /** Share of the server's and viewers' CPU spent in the kernel. */
+  kernelShare: number;
   executionsPerWrite: number;
   bytesPerWrite: number;
   eventsPerWrite: number;
@@ -379,12 +382,18 @@ async function runCase(mode: Mode, tenants: number, perTenant: number): Promise<
     if (profile !== undefined) process.kill(pid, 'SIGUSR2');
     const viewersCpu = () =>
       procs.reduce((sum, p) => sum + (p.child.pid === undefined ? 0 : cpuMs(p.child.pid)), 0);
+    // Kernel time: on loopback a socket write also runs the receiving side's TCP processing.
+    const systemMs = () =>
+      cpuTimes(pid).system +
+      procs.reduce((sum, p) => sum + (p.child.pid === undefined ? 0 : cpuTimes(p.child.pid).system), 0);
     const cpu0 = cpuMs(pid);
     const viewerCpu0 = viewersCpu();
+    const system0 = systemMs();
     const measured = await writePhase(writes);
     const { idle, stats } = await quiesce();
     const cpu1 = cpuMs(pid);
     const viewerCpu1 = viewersCpu();
+    const system1 = systemMs();
     if (profile !== undefined) {
       const before = existsSync(profile) ? statSync(profile).mtimeMs : 0;
       process.kill(pid, 'SIGUSR2');
@@ -418,6 +427,7 @@ async function runCase(mode: Mode, tenants: number, perTenant: number): Promise<
       cpuPerWrite: (cpu1 - cpu0) / done,
       // The simulated viewers share the machine: what decoding costs them competes with the server.
       viewerCpuPerWrite: (viewerCpu1 - viewerCpu0) / done,
+      kernelShare: (system1 - system0) / (cpu1 - cpu0 + viewerCpu1 - viewerCpu0),
       executionsPerWrite: (runs1 - runs0) / done,
       bytesPerWrite: sum((s) => s.bytes) / done,
       eventsPerWrite: sum(events) / done,
@@ -535,6 +545,7 @@ console.table(
       'server CPU ms/write': fmt(r.cpuPerWrite),
       'CPU ms/write/viewer': fmt(r.cpuPerWrite / r.viewers, 3),
       'viewer procs CPU ms/write': fmt(r.viewerCpuPerWrite),
+      'kernel share of server + viewers CPU': fmt(r.kernelShare, 2),
       'executions/write': fmt(r.executionsPerWrite),
       'bytes/write': fmt(r.bytesPerWrite, 0),
       'events/write': fmt(r.eventsPerWrite),

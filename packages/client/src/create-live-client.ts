@@ -13,13 +13,13 @@ import {
   wsLink,
 } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
-import superjson from 'superjson';
 import { ConnectionTracker, trackWebSocketClient } from './connection-tracker.ts';
 import { FrameClock } from './frame-clock.ts';
 import { InvalidationLog } from './invalidation-log.ts';
 import type { LiveDelivery } from './live-channel.ts';
 import { LiveQueryRegistry } from './live-query-registry.ts';
 import { minFrameLink } from './min-frame-link.ts';
+import { receivedTransformer } from './received-transformer.ts';
 import { DEFAULT_LIVE_PATHS, type LiveProcedurePaths, trpcLiveChannel } from './trpc-live-channel.ts';
 
 export interface LiveClientOptions {
@@ -122,7 +122,7 @@ export function createLiveClient<TRouter extends AnyTRPCRouter>(
   });
   // Refetches leave in the task that asked for them, not after tRPC's batching timer.
   sendRequestsPromptly(wsClient);
-  const socket = wsLink<TRouter>({ client: wsClient, transformer: superjson });
+  const socket = wsLink<TRouter>({ client: wsClient, transformer: receivedTransformer });
   const terminating: TRPCLink<TRouter> =
     options.http === true
       ? splitLink<TRouter>({
@@ -131,7 +131,7 @@ export function createLiveClient<TRouter extends AnyTRPCRouter>(
           // Typed against any router: a generic TRouter hides whether it declares a transformer.
           false: httpBatchLink<AnyTRPCRouter>({
             url: new URL(trpcPath, base).toString(),
-            transformer: superjson,
+            transformer: receivedTransformer,
             headers: (): Record<string, string> => {
               const token = options.token?.();
               return token === null || token === undefined ? {} : { authorization: `Bearer ${token}` };

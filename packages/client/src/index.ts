@@ -51,5 +51,6 @@ export {
 export { liveframeCodeOf, type MinFrameEnvelope, minFrameLink } from './min-frame-link.ts';
 export { type OptimisticHandlers, optimisticUpdate } from './optimistic-update.ts';
 export { PushedResults, type PushedWireResult } from './pushed-results.ts';
+export { receivedTransformer } from './received-transformer.ts';
 export { newSubscriptionId } from './subscription-id.ts';
 export { DEFAULT_LIVE_PATHS, type LiveProcedurePaths, trpcLiveChannel } from './trpc-live-channel.ts';
