@@ -1,15 +1,15 @@
-import { PushedResults, type PushedWireResult } from '@liveframe/client';
+import { PushedResults, type PushedWireResult, receivedTransformer } from '@liveframe/client';
 import { sendRequestsPromptly } from '@liveframe/reactive';
 import { signToken } from '@liveframe/server';
 import { TEST_AUTH_SECRET } from '@liveframe/server/testing';
 import { createTRPCUntypedClient, createWSClient, type TRPCUntypedClient, wsLink } from '@trpc/client';
 import type { AnyRouter } from '@trpc/server';
-import superjson from 'superjson';
 import { WebSocket } from 'ws';
+import { windowProfiler } from './window-profiler.ts';
 
 /**
  * Child process of viewers.bench.ts: many simulated dashboard viewers, each a real WebSocket tRPC
- * client (`@trpc/client` wsLink + superjson, `sendRequestsPromptly`) with its own user, its own
+ * client (`@trpc/client` wsLink with @liveframe/client's `receivedTransformer`, `sendRequestsPromptly`) with its own user, its own
  * socket and the dashboard's 6 live queries, following PROTOCOL.md: subscribe to `live.events`,
  * register with `live.update` after every first event (`replace`, each query with its `since`),
  * refetch the listed keys on `invalidate` (input in the `$liveframe` envelope, `minFrame` = the
@@ -186,7 +186,7 @@ class Viewer {
     });
     sendRequestsPromptly(this.#ws);
     this.trpc = createTRPCUntypedClient<AnyRouter>({
-      links: [wsLink({ client: this.#ws, transformer: superjson })],
+      links: [wsLink({ client: this.#ws, transformer: receivedTransformer })],
     });
     for (const { path, input } of DASHBOARD_QUERIES) {
       const key = keyOf(path, input);
@@ -260,7 +260,7 @@ class Viewer {
           if (query === undefined) continue;
           stats.pushedResults++;
           // The real client's decoder (whole results and patches against the last one pushed).
-          const decoded = this.#pushed.decode(result);
+          const decoded = this.#pushed.decode(result, event.position);
           if (decoded === undefined) {
             stats.fetchErrors++;
             this.#refetch(result.key, event.position);
@@ -371,6 +371,8 @@ class Viewer {
 }
 
 const viewers: Viewer[] = [];
+/** BENCH_VIEWERS_CLIENT_PROF=<dir>: a V8 CPU profile of this process from `mark` to the next `quiesce`. */
+const profiler = windowProfiler(process.env.BENCH_VIEWERS_CLIENT_PROF);
 
 type Message =
   | {
@@ -440,6 +442,7 @@ process.on('message', (message: Message) => {
       }
       case 'mark':
         stats = freshStats();
+        await profiler.start();
         send({ type: 'marked' });
         return;
       case 'quiesce': {
@@ -449,6 +452,7 @@ process.on('message', (message: Message) => {
             idleWaiters.add(wake);
             return () => idleWaiters.delete(wake);
           }));
+        await profiler.stop();
         send({ type: 'quiet', idle, inFlight, stats });
         return;
       }

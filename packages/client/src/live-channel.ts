@@ -27,7 +27,8 @@ export type LiveEventData =
   /**
    * Push delivery: the new results of changed live queries (`data`: the procedure's output as
    * superjson text, or with `patches` a `patch` against the result last pushed for the key, at
-   * `base`; `at`: the position it was read at); `invalidate`: results too large to push.
+   * `base`; `at`: the position it was read at, omitted when it is the event's); `invalidate`:
+   * results too large to push.
    */
   | {
       readonly type: 'results';

@@ -350,13 +350,13 @@ export class LiveQueryRegistry {
     const lostBase: LiveRegistration[] = [];
     for (const result of data.results) {
       const entry = this.#entries.get(result.key);
-      const at = parseFramePosition(result.at);
+      const at = parseFramePosition(result.at ?? data.position);
       if (entry === undefined || at === null) continue;
       // Decoded even when the cache keeps newer data: the next patch is based on this result.
       const decoded =
         decode !== undefined && 'data' in result
           ? { value: decode(result.data) }
-          : this.#pushed.decode(result);
+          : this.#pushed.decode(result, data.position);
       if (decoded === undefined) {
         // A patch on a result this client does not hold (lost with a socket): fetch it, and
         // register the key again so that the server sends it whole from now on.

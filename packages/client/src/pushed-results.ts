@@ -1,10 +1,13 @@
 import { applyPatch } from '@liveframe/reactive';
 import superjson, { type SuperJSONResult } from 'superjson';
 
-/** One entry of a `results` event (PROTOCOL.md): the whole result, or a patch against the last one pushed. */
+/**
+ * One entry of a `results` event (PROTOCOL.md): the whole result, or a patch against the last one
+ * pushed. Without `at` the result was read at the event's `position`.
+ */
 export type PushedWireResult =
-  | { readonly key: string; readonly data: string; readonly at: string }
-  | { readonly key: string; readonly patch: unknown; readonly base: string; readonly at: string };
+  | { readonly key: string; readonly data: string; readonly at?: string }
+  | { readonly key: string; readonly patch: unknown; readonly base: string; readonly at?: string };
 
 /**
  * Decodes pushed results, keeping per key the last one the server pushed (its parsed superjson
@@ -21,10 +24,11 @@ export class PushedResults {
   readonly #held = new Map<string, { tree: SuperJSONResult; at: string }>();
 
   /**
-   * The new value of `result`; undefined for a patch on a base this client does not hold (the
-   * key must be fetched and registered again, which makes the server send it whole next time).
+   * The new value of `result` of an event at `position`; undefined for a patch on a base this
+   * client does not hold (the key must be fetched and registered again, which makes the server
+   * send it whole next time).
    */
-  decode(result: PushedWireResult): { value: unknown } | undefined {
+  decode(result: PushedWireResult, position: string): { value: unknown } | undefined {
     let tree: SuperJSONResult;
     if ('data' in result) {
       tree = JSON.parse(result.data) as SuperJSONResult;
@@ -42,7 +46,7 @@ export class PushedResults {
         return undefined;
       }
     }
-    this.#held.set(result.key, { tree, at: result.at });
+    this.#held.set(result.key, { tree, at: result.at ?? position });
     // Annotations are applied by changing the tree: then on a copy, never on the kept one.
     const annotated = tree.meta?.values !== undefined || tree.meta?.referentialEqualities !== undefined;
     return { value: superjson.deserialize(tree, { inPlace: !annotated }) };

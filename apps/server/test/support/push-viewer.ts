@@ -175,7 +175,7 @@ export class PushViewer implements AsyncDisposable {
       let value: unknown;
       if (this.#decoder === undefined) value = superjson.parse(dataOf(pushed));
       else {
-        const decoded = this.#decoder.decode(pushed);
+        const decoded = this.#decoder.decode(pushed, data.position);
         if (decoded === undefined) {
           this.anomalies.push(
             `${this.name}: ${pushed.key} patched on base ${'base' in pushed ? pushed.base : '?'} it does not hold`,
@@ -186,7 +186,7 @@ export class PushViewer implements AsyncDisposable {
         if ('patch' in pushed) this.patched++;
       }
       // Payloads are recorded whole (as superjson text) whichever way they came.
-      const result = { key: pushed.key, at: pushed.at, data: superjson.stringify(value) };
+      const result = { key: pushed.key, at: pushed.at ?? data.position, data: superjson.stringify(value) };
       this.pushed.push(result);
       const last = this.#lastAt.get(result.key);
       if (last !== undefined && !atOrAfter(result.at, last)) {

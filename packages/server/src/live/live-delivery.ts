@@ -32,16 +32,15 @@ export function toWire(
       return {
         type: 'results',
         position,
-        results: event.results.map((result) =>
-          'data' in result
-            ? { key: result.key, data: result.data, at: formatPositionId(result.at) }
-            : {
-                key: result.key,
-                patch: result.patch,
-                base: formatPositionId(result.base),
-                at: formatPositionId(result.at),
-              },
-        ),
+        results: event.results.map((result) => {
+          // `at` is left out when it is the event's position (nearly always): every byte of an
+          // event is parsed by each of its subscribers.
+          const at = formatPositionId(result.at);
+          const when = at === position ? {} : { at };
+          return 'data' in result
+            ? { key: result.key, data: result.data, ...when }
+            : { key: result.key, patch: result.patch, base: formatPositionId(result.base), ...when };
+        }),
         invalidate: event.invalidate as string[],
       };
   }

@@ -32,12 +32,13 @@ export type LiveEventData =
        * Push delivery: current results of changed live queries: the superjson text of the
        * procedure output (`data`), or, for subscriptions that asked for patches, a jsondiffpatch
        * delta (`patch`) of its parsed form against the result last pushed for the key (at `base`).
+       * `at` (the position the result was read at) is omitted when it equals `position`.
        */
       readonly type: 'results';
       readonly position: string;
       readonly results: (
-        | { readonly key: string; readonly data: string; readonly at: string }
-        | { readonly key: string; readonly patch: unknown; readonly base: string; readonly at: string }
+        | { readonly key: string; readonly data: string; readonly at?: string }
+        | { readonly key: string; readonly patch: unknown; readonly base: string; readonly at?: string }
       )[];
       /** Results too large to push: refetch these keys. */
       readonly invalidate: string[];

@@ -18,7 +18,8 @@ type LiveEvent =
   | {
       type: 'results';
       position: string;
-      results: { key: string; data: string; at: string }[];
+      /** `at` omitted: the event's `position`. */
+      results: { key: string; data: string; at?: string }[];
       invalidate: string[];
     }
   | { type: string; position: string; [field: string]: unknown };
@@ -275,7 +276,8 @@ export class ProtocolClient {
       return true;
     }
     const { results, invalidate } = data as Extract<LiveEvent, { type: 'results'; invalidate: string[] }>;
-    for (const pushed of results) {
+    for (const wire of results) {
+      const pushed = { ...wire, at: wire.at ?? data.position };
       const entry = this.mounted.get(pushed.key);
       if (entry === undefined) continue; // unmounted meanwhile
       if (connection !== undefined) {
