@@ -54,3 +54,4 @@ export { PushedResults, type PushedWireResult } from './pushed-results.ts';
 export { receivedTransformer } from './received-transformer.ts';
 export { newSubscriptionId } from './subscription-id.ts';
 export { DEFAULT_LIVE_PATHS, type LiveProcedurePaths, trpcLiveChannel } from './trpc-live-channel.ts';
+export { WireKeys } from './wire-keys.ts';

@@ -7,6 +7,7 @@ import type { LiveChannel, LiveDelivery, LiveEventData, LiveRegistration } from 
 import { liveframeCodeOf } from './min-frame-link.ts';
 import { PushedResults } from './pushed-results.ts';
 import { newSubscriptionId } from './subscription-id.ts';
+import { WireKeys } from './wire-keys.ts';
 
 /** A live query as the registry knows it: its react-query key plus the tRPC call behind it. */
 export interface LiveQueryRegistration {
@@ -108,7 +109,9 @@ export class LiveQueryRegistry {
   readonly subscriptionId: string;
   readonly #options: LiveQueryRegistryOptions;
   readonly #entries = new Map<string, Entry>();
-  /** The last result pushed per key (patches are based on it). */
+  /** Keys go by react-query hash here and by short wire keys in `live.update` and events. */
+  readonly #wire = new WireKeys();
+  /** The last result pushed per wire key (patches are based on it). */
   readonly #pushed = new PushedResults();
   readonly #floors = new Map<string, Floors>();
   /** Fetches held until the acknowledgement; they start after it, so their floor is the ack. */
@@ -177,6 +180,7 @@ export class LiveQueryRegistry {
     if (entry === undefined) {
       entry = { registration, refs: 0, owed: null };
       this.#entries.set(key, entry);
+      this.#wire.of(key);
       this.#pendingRemove.delete(key);
       this.#pendingAdd.add(key);
       this.#scheduleUpdate();
@@ -192,8 +196,11 @@ export class LiveQueryRegistry {
       if (current.refs > 0 || this.#entries.get(key) !== current) return;
       // The floor stays: the cached data outlives the component, and a remount can reuse it.
       this.#entries.delete(key);
-      this.#pushed.forget(key);
-      if (!this.#pendingAdd.delete(key)) this.#pendingRemove.add(key);
+      const wire = this.#wire.peek(key);
+      if (wire !== undefined) this.#pushed.forget(wire);
+      // Never sent: the server does not know its wire key. Otherwise it goes with the removal.
+      if (this.#pendingAdd.delete(key)) this.#wire.drop(key);
+      else this.#pendingRemove.add(key);
       this.#scheduleUpdate();
       this.#publish();
     };
@@ -284,6 +291,12 @@ export class LiveQueryRegistry {
     return this.#floors.get(key)?.inflight;
   }
 
+  /** The key a mounted live query goes by in `live.update` and in events (PROTOCOL.md `key`). */
+  wireKeyOf(queryKey: QueryKey): string | undefined {
+    const key = hashKey(queryKey);
+    return this.#entries.has(key) ? this.#wire.peek(key) : undefined;
+  }
+
   /** Refetches every mounted live query, e.g. after the server reported a generation change. */
   refetchAll(reason: string): void {
     for (const key of this.#entries.keys()) this.#enqueue(key, null, [], reason);
@@ -329,7 +342,7 @@ export class LiveQueryRegistry {
         this.#resync(data.position);
         break;
       case 'invalidate':
-        for (const key of data.queries) this.#enqueue(key, position, data.tables, undefined);
+        for (const wire of data.queries) this.#enqueueWire(wire, position, data.tables, undefined);
         break;
       case 'results':
         this.#applyResults(data, position);
@@ -349,9 +362,10 @@ export class LiveQueryRegistry {
     const skipped: string[] = [];
     const lostBase: LiveRegistration[] = [];
     for (const result of data.results) {
-      const entry = this.#entries.get(result.key);
+      const key = this.#wire.hashOf(result.key);
+      const entry = key === undefined ? undefined : this.#entries.get(key);
       const at = parseFramePosition(result.at ?? data.position);
-      if (entry === undefined || at === null) continue;
+      if (key === undefined || entry === undefined || at === null) continue;
       // Decoded even when the cache keeps newer data: the next patch is based on this result.
       const decoded =
         decode !== undefined && 'data' in result
@@ -360,11 +374,11 @@ export class LiveQueryRegistry {
       if (decoded === undefined) {
         // A patch on a result this client does not hold (lost with a socket): fetch it, and
         // register the key again so that the server sends it whole from now on.
-        this.#enqueue(result.key, position, [], 'pushed patch on an unknown base');
-        lostBase.push(this.#registrationOf(result.key, entry));
+        this.#enqueue(key, position, [], 'pushed patch on an unknown base');
+        lostBase.push(this.#registrationOf(key, entry));
         continue;
       }
-      const floors = this.#floorsOf(result.key);
+      const floors = this.#floorsOf(key);
       const done = floors.done;
       if (done !== null && done !== undefined && isAtOrPast(done, at) && !isAtOrPast(at, done)) {
         skipped.push(entry.registration.path);
@@ -391,7 +405,7 @@ export class LiveQueryRegistry {
       queryClient.setQueryData(entry.registration.queryKey, decoded.value);
       pushed.push(entry.registration.path);
     }
-    for (const key of data.invalidate) this.#enqueue(key, position, [], undefined);
+    for (const wire of data.invalidate) this.#enqueueWire(wire, position, [], undefined);
     if (lostBase.length > 0) void this.#send({ add: lostBase });
     if (pushed.length > 0 || skipped.length > 0) {
       log.add({
@@ -409,7 +423,7 @@ export class LiveQueryRegistry {
   /** Whether the server's ack describes exactly the mounted queries it should hold (rejected ones never are). */
   #serverHoldsOurs(registered: number, digest: string | undefined): boolean {
     const keys: string[] = [];
-    for (const key of this.#entries.keys()) if (!this.#rejected.has(key)) keys.push(key);
+    for (const key of this.#entries.keys()) if (!this.#rejected.has(key)) keys.push(this.#wire.of(key));
     if (registered !== keys.length) return false;
     return digest === undefined || digest === registrationDigest(keys);
   }
@@ -428,6 +442,8 @@ export class LiveQueryRegistry {
     this.#dirty = false;
     this.#pendingAdd.clear();
     this.#pendingRemove.clear();
+    // `replace` drops whatever else the server held for us: those wire keys are free to forget.
+    this.#wire.retain((key) => this.#entries.has(key));
     const add: LiveRegistration[] = [];
     // After a refetch-all every query is being refetched from now on: `since` is the ack itself.
     for (const [key, entry] of this.#entries) add.push(this.#registrationOf(key, entry, afterRefetchAll));
@@ -439,7 +455,8 @@ export class LiveQueryRegistry {
     const { path, input } = entry.registration;
     const floor = this.#dataFloor(key);
     const since = override ?? (floor === null ? null : formatFramePosition(floor));
-    return input === undefined ? { key, path, since } : { key, path, input, since };
+    const wire = this.#wire.of(key);
+    return input === undefined ? { key: wire, path, since } : { key: wire, path, input, since };
   }
 
   #scheduleUpdate(): void {
@@ -461,7 +478,12 @@ export class LiveQueryRegistry {
         const entry = this.#entries.get(key);
         if (entry !== undefined) add.push(this.#registrationOf(key, entry));
       }
-      const remove = [...this.#pendingRemove];
+      const remove: string[] = [];
+      for (const key of this.#pendingRemove) {
+        const wire = this.#wire.peek(key);
+        if (wire !== undefined) remove.push(wire);
+        this.#wire.drop(key);
+      }
       this.#pendingAdd.clear();
       this.#pendingRemove.clear();
       if (add.length > 0 || remove.length > 0) void this.#send({ add, remove });
@@ -470,7 +492,7 @@ export class LiveQueryRegistry {
 
   async #send(change: { add: LiveRegistration[]; remove?: string[]; replace?: boolean }): Promise<void> {
     const { remove, replace } = change;
-    const add = change.add.filter((registration) => !this.#rejected.has(registration.key));
+    const add = change.add.filter((registration) => !this.#rejected.has(this.#hashOf(registration)));
     try {
       const result = await this.#options.channel.update({
         subscriptionId: this.subscriptionId,
@@ -479,7 +501,7 @@ export class LiveQueryRegistry {
         ...(replace === undefined ? {} : { replace }),
       });
       const position = parseFramePosition(result.position);
-      for (const key of result.stale) this.#enqueue(key, position, [], 'registered after a change');
+      for (const wire of result.stale) this.#enqueueWire(wire, position, [], 'registered after a change');
     } catch (error) {
       this.#options.onError?.(error);
       if (REJECTIONS.has(liveframeCodeOf(error) ?? '') && add.length > 0) {
@@ -502,12 +524,28 @@ export class LiveQueryRegistry {
           add: [registration],
         });
         const position = parseFramePosition(result.position);
-        for (const key of result.stale) this.#enqueue(key, position, [], 'registered after a change');
+        for (const wire of result.stale) this.#enqueueWire(wire, position, [], 'registered after a change');
       } catch (error) {
-        if (REJECTIONS.has(liveframeCodeOf(error) ?? '')) this.#rejected.add(registration.key);
+        if (REJECTIONS.has(liveframeCodeOf(error) ?? '')) this.#rejected.add(this.#hashOf(registration));
         else this.#dirty = true;
       }
     }
+  }
+
+  /** The hash of a registration this registry made (its wire key was given out by #wire). */
+  #hashOf(registration: LiveRegistration): string {
+    return this.#wire.hashOf(registration.key) ?? registration.key;
+  }
+
+  /** {@link #enqueue} for a key as the server sent it; keys this registry does not know are ignored. */
+  #enqueueWire(
+    wire: string,
+    position: FramePosition | null,
+    tables: readonly string[],
+    reason: string | undefined,
+  ): void {
+    const key = this.#wire.hashOf(wire);
+    if (key !== undefined) this.#enqueue(key, position, tables, reason);
   }
 
   // Keys of one change set may arrive in several events; batching them per position in a

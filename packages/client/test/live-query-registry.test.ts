@@ -1,4 +1,4 @@
-import { hashKey, QueryClient, QueryObserver } from '@tanstack/query-core';
+import { QueryClient, QueryObserver } from '@tanstack/query-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameClock } from '../src/frame-clock.ts';
 import { InvalidationLog } from '../src/invalidation-log.ts';
@@ -55,13 +55,15 @@ function setup() {
     const observer = new QueryObserver(queryClient, options);
     const stopObserving = observer.subscribe(() => {});
     const unregister = registry.register({ queryKey, path, input });
+    // The key it goes by on the wire (the same for every user of the query).
+    const key = registry.wireKeyOf(queryKey)!;
     const unmount = () => {
       unregister();
       stopObserving();
     };
     cleanups.push(unmount);
     return {
-      key: hashKey(queryKey),
+      key,
       unmount,
       get calls() {
         return calls;
@@ -134,6 +136,33 @@ describe('LiveQueryRegistry', () => {
       skipped: [],
     });
     expect(record?.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('registers queries under short wire keys, the same for the same query in every tab', async () => {
+    const first = setup();
+    const second = setup();
+    first.channel.ack(1);
+    second.channel.ack(1);
+    const orders = first.mount('orders.list', { page: 1, sort: 'newest' });
+    const kpis = first.mount('kpis.summary', { windowMinutes: 60 });
+    // Another tab, keys in another order: the server can share one event between both tabs.
+    const sameOrders = second.mount('orders.list', { sort: 'newest', page: 1 });
+    await Promise.all([first.settle(), second.settle()]);
+    expect(orders.key).not.toBe(kpis.key);
+    expect(orders.key.length).toBeLessThanOrEqual(15);
+    expect(sameOrders.key).toBe(orders.key);
+    expect(first.channel.registered.get(orders.key)).toMatchObject({
+      path: 'orders.list',
+      input: { page: 1 },
+    });
+    orders.unmount();
+    await first.settle();
+    expect(first.channel.updates.at(-1)).toMatchObject({ remove: [orders.key] });
+    // A late event for the removed key reaches nothing.
+    first.channel.invalidate(4, [orders.key]);
+    await first.settle();
+    expect(orders.calls).toBe(1);
+    expect(kpis.calls).toBe(1);
   });
 
   it('does not refetch a query whose data already is at or past the event frame (own write)', async () => {
@@ -294,7 +323,7 @@ describe('LiveQueryRegistry', () => {
     expect(newer.floor).toEqual({ generation: 'g1', frame: 9 });
     registry.completeFetch(queryKey, older, true);
     // Still covered by the newer fetch, which reads at frame 9 or later.
-    channel.invalidate(5, [hashKey(queryKey)]);
+    channel.invalidate(5, [registry.wireKeyOf(queryKey)!]);
     await settle();
     expect(log.getSnapshot()[0]).toMatchObject({ refetched: [], skipped: ['orders.list'] });
   });

@@ -1,4 +1,4 @@
-import { hashKey, QueryClient, QueryObserver } from '@tanstack/query-core';
+import { QueryClient, QueryObserver } from '@tanstack/query-core';
 import { create } from 'jsondiffpatch';
 import superjson from 'superjson';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -42,7 +42,9 @@ function setup() {
   );
   cleanups.push(observer.subscribe(() => {}));
   cleanups.push(registry.register({ queryKey, path: 'orders.list', input: undefined }));
-  return { queryClient, channel, log, queryKey, key: hashKey(queryKey), fetches: () => calls };
+  // The key the registry registered the query with (and the server's events use).
+  const key = registry.wireKeyOf(queryKey)!;
+  return { queryClient, channel, log, queryKey, key, fetches: () => calls };
 }
 
 describe('push delivery in the client registry', () => {
