@@ -144,6 +144,8 @@ export class EventEncodingCache {
         message = new OutgoingMessage(Buffer.from(encodeEventMessage(request, body)));
         byRequest.set(envelope, message);
       }
+      // The next socket of the sweep usually gets this very event under the same request id.
+      this.#last = { event, request, message };
       return message;
     }
     let byRequest = this.#messages.get(body);

@@ -312,6 +312,10 @@ export class LiveSessions {
    * Detached sessions are brought up to date on attach.
    */
   #afterRun(group: QueryGroup, run: GroupRun): void {
+    // Members of a cohort nearly all hold the same base under the same key: the item of the
+    // previous member is reused without the run → key → base lookups (this loop runs for every
+    // viewer of the query on every change).
+    let last: { key: string; base: string | undefined; item: PushItem } | undefined;
     for (const { subscriptionId, key } of group.users.values()) {
       const session = this.#sessions.get(subscriptionId);
       if (session === undefined || session.queries.get(key)?.group !== group) continue;
@@ -330,7 +334,11 @@ export class LiveSessions {
             session.patches && registration.delivered !== undefined && registration.deliveredAt !== undefined
               ? { text: registration.delivered, at: registration.deliveredAt }
               : undefined;
-          const item = this.#pushes.itemOf(run, key, run.output, run.at, run.outputBytes, base);
+          const item =
+            last !== undefined && last.key === key && last.base === base?.text
+              ? last.item
+              : this.#pushes.itemOf(run, key, run.output, run.at, run.outputBytes, base);
+          if (last?.item !== item) last = { key, base: base?.text, item };
           remember(registration, item, run.output, run.at);
           this.#pushes.queue(subscriptionId, item, run.at);
         }

@@ -110,7 +110,14 @@ export class PushRounds {
     this.#timer = undefined;
     if (this.#pending.size === 0) return;
     const shared = new Map<string, ResultsEvent>();
+    // Consecutive subscriptions nearly always got the same items: compared in place first.
+    let previous: { pending: { items: PushItem[]; at: FramePosition }; event: ResultsEvent } | undefined;
     for (const [subscriptionId, pending] of this.#pending) {
+      if (previous !== undefined && samePending(previous.pending, pending)) {
+        if (!this.#options.offer(subscriptionId, previous.event))
+          this.#options.notSent(subscriptionId, previous.event.results);
+        continue;
+      }
       // Item ids name the exact result objects: equal signatures carry equal results.
       let signature = `${pending.at.generation}:${pending.at.frame}`;
       for (const item of pending.items) signature += `,${item.id}`;
@@ -125,6 +132,7 @@ export class PushRounds {
         event = { type: 'results', position: pending.at, results, invalidate };
         shared.set(signature, event);
       }
+      previous = { pending, event };
       if (!this.#options.offer(subscriptionId, event)) this.#options.notSent(subscriptionId, event.results);
     }
     this.#pending.clear();
@@ -135,4 +143,15 @@ export class PushRounds {
     this.#timer = undefined;
     this.#pending.clear();
   }
+}
+
+/** Whether two subscriptions' waiting results are the same items at the same position. */
+function samePending(
+  a: { readonly items: readonly PushItem[]; readonly at: FramePosition },
+  b: { readonly items: readonly PushItem[]; readonly at: FramePosition },
+): boolean {
+  if (a.items.length !== b.items.length) return false;
+  if (a.at.frame !== b.at.frame || a.at.generation !== b.at.generation) return false;
+  for (let i = 0; i < a.items.length; i++) if (a.items[i] !== b.items[i]) return false;
+  return true;
 }
