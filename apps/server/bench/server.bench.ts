@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { startSqld } from '@liveframe/native/testing';
 import { startServer, startServerProcess } from '../src/testing/index.ts';
 import { arrivedAt, connectLiveClient } from '../test/support/live-client.ts';
+import { percentile } from './percentile.ts';
 
 /**
  * `npm run bench -w @liveframe/demo-server`: write → subscribed client's event latency (same server,
@@ -21,10 +22,6 @@ const FANOUT = Number(process.env.BENCH_FANOUT_CLIENTS ?? 1000);
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'same,fanout,cross').split(','));
 const FULL = ['same', 'fanout', 'cross'].every((part) => PARTS.has(part));
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 const ms = (value: number) => +value.toFixed(3);
 const status = (i: number) => (i % 2 ? 'paid' : 'shipped');
 

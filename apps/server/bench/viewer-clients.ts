@@ -1,4 +1,4 @@
-import { PushedResults, type PushedWireResult, receivedTransformer } from '@liveframe/client';
+import { PushedResults, type PushedWireResult, receivedTransformer, WireKeys } from '@liveframe/client';
 import { sendRequestsPromptly } from '@liveframe/reactive';
 import { signToken } from '@liveframe/server';
 import { TEST_AUTH_SECRET } from '@liveframe/server/testing';
@@ -104,7 +104,7 @@ class CountingWebSocket extends WebSocket {
   }
 }
 
-/** The react-query key the dashboard's client registers (query-core's hashKey: sorted object keys). */
+/** The react-query hash of a dashboard query (query-core's hashKey: sorted object keys); it registers under a short wire key. */
 function keyOf(path: string, input: unknown): string {
   const sorted = (value: unknown): unknown =>
     value === null || typeof value !== 'object' || Array.isArray(value)
@@ -157,6 +157,8 @@ interface QueryState {
 class Viewer {
   readonly queries = new Map<string, QueryState>();
   readonly #pushed = new PushedResults();
+  /** Short keys on the wire, as @liveframe/client registers them. */
+  readonly #wire = new WireKeys();
   readonly subscriptionId = `viewer-${process.pid}-${Math.random().toString(36).slice(2, 12)}`;
   readonly trpc: TRPCUntypedClient<AnyRouter>;
   readonly #ws: ReturnType<typeof createWSClient>;
@@ -251,28 +253,32 @@ class Viewer {
         void this.#register(event.position, true);
         return;
       case 'invalidate':
-        for (const key of event.queries) this.#refetch(key, event.position);
+        for (const wire of event.queries) this.#refetch(this.#hashOf(wire), event.position);
         return;
       case 'results': {
         const at = now();
         for (const result of event.results) {
-          const query = this.queries.get(result.key);
+          const query = this.queries.get(this.#hashOf(result.key));
           if (query === undefined) continue;
           stats.pushedResults++;
           // The real client's decoder (whole results and patches against the last one pushed).
           const decoded = this.#pushed.decode(result, event.position);
           if (decoded === undefined) {
             stats.fetchErrors++;
-            this.#refetch(result.key, event.position);
+            this.#refetch(query.key, event.position);
             continue;
           }
           this.#apply(query, decoded.value, at);
           query.since = event.position;
         }
-        for (const key of event.invalidate ?? []) this.#refetch(key, event.position);
+        for (const wire of event.invalidate ?? []) this.#refetch(this.#hashOf(wire), event.position);
         return;
       }
     }
+  }
+
+  #hashOf(wire: string): string {
+    return this.#wire.hashOf(wire) ?? wire;
   }
 
   async #register(position: string, all: boolean): Promise<void> {
@@ -282,13 +288,13 @@ class Viewer {
         subscriptionId: this.subscriptionId,
         replace: true,
         add: [...this.queries.values()].map((q) => ({
-          key: q.key,
+          key: this.#wire.of(q.key),
           path: q.path,
           ...(q.input === undefined ? {} : { input: q.input }),
           since: all ? position : q.since,
         })),
       })) as { position: string; stale: string[] };
-      const refetch = all ? [...this.queries.keys()] : answer.stale;
+      const refetch = all ? [...this.queries.keys()] : answer.stale.map((wire) => this.#hashOf(wire));
       for (const key of refetch) this.#refetch(key, position);
       for (const query of this.queries.values())
         if (query.data === undefined) this.#refetch(query.key, position);
