@@ -3,7 +3,13 @@ import { registrationDigest, tryParsePosition } from '@liveframe/reactive';
 import { identityKey } from '../auth/identity.ts';
 import type { ReadSet } from '../db/database-contract.ts';
 import { ServerError } from '../server-error.ts';
-import { type DeriveReadSet, type GroupRun, LiveQueryGroups, type QueryGroup } from './live-query-groups.ts';
+import {
+  type DeriveReadSet,
+  type GroupRun,
+  type GroupUser,
+  LiveQueryGroups,
+  type QueryGroup,
+} from './live-query-groups.ts';
 import { type PushItem, PushRounds } from './push-rounds.ts';
 
 export type { DerivedReadSet } from './live-query-groups.ts';
@@ -40,6 +46,16 @@ interface Registration {
 
 /** How a subscription learns about changes (PROTOCOL.md): refetch instructions, or the results. */
 export type LiveDelivery = 'invalidate' | 'push';
+
+/**
+ * A registration as its group knows it, with direct references: a run's result reaches every
+ * viewer of the query without looking up 1,000 sessions and their registrations by id. Kept exact
+ * by the group: a removed registration leaves it, a re-sent key replaces its entry.
+ */
+interface SessionUser extends GroupUser {
+  readonly session: Session;
+  readonly registration: Registration;
+}
 
 interface Session {
   readonly id: string;
@@ -263,17 +279,19 @@ export class LiveSessions {
     for (const [index, query] of add.entries()) {
       const group = groups[index]!;
       const readSet = group.readSet ?? readSets[index]!;
-      // Join the new group before leaving the old one: a re-sent key keeps its group alive.
-      this.#groups.use(group, { subscriptionId: session.id, key: query.key });
-      const previous = session.queries.get(query.key);
       // What the client holds now came from its own fetch: the next run's result goes to it.
-      session.queries.set(query.key, {
+      const registration: Registration = {
         path: query.path,
         input: query.input,
         group,
         delivered: undefined,
         deliveredAt: undefined,
-      });
+      };
+      // Join the new group before leaving the old one: a re-sent key keeps its group alive.
+      const user: SessionUser = { subscriptionId: session.id, key: query.key, session, registration };
+      this.#groups.use(group, user);
+      const previous = session.queries.get(query.key);
+      session.queries.set(query.key, registration);
       if (previous !== undefined && previous.group !== group) {
         this.#groups.leave(previous.group, { subscriptionId: session.id, key: query.key });
       }
@@ -316,10 +334,9 @@ export class LiveSessions {
     // previous member is reused without the run → key → base lookups (this loop runs for every
     // viewer of the query on every change).
     let last: { key: string; base: string | undefined; item: PushItem } | undefined;
-    for (const { subscriptionId, key } of group.users.values()) {
-      const session = this.#sessions.get(subscriptionId);
-      if (session === undefined || session.queries.get(key)?.group !== group) continue;
-      if (session.streams === 0) continue;
+    for (const user of group.users.values()) {
+      const { subscriptionId, key, session, registration } = user as SessionUser;
+      if (registration.group !== group || session.streams === 0) continue;
       if (session.delivery === 'invalidate') {
         this.#options.hub.registerQuery({
           subscriberId: subscriptionId,
@@ -328,7 +345,6 @@ export class LiveSessions {
           since: run.since,
         });
       } else {
-        const registration = session.queries.get(key)!;
         if (run.output !== undefined && registration.delivered !== run.output) {
           const base =
             session.patches && registration.delivered !== undefined && registration.deliveredAt !== undefined
@@ -347,9 +363,8 @@ export class LiveSessions {
   }
 
   #hasPushUser(group: QueryGroup): boolean {
-    for (const user of group.users.values()) {
-      if (this.#sessions.get(user.subscriptionId)?.delivery === 'push') return true;
-    }
+    for (const user of group.users.values())
+      if ((user as SessionUser).session.delivery === 'push') return true;
     return false;
   }
 
