@@ -33,6 +33,9 @@ import { z } from 'zod';
  *   (permission check and all, no tRPC call, no context construction).
  * - drizzle_query_build_only_ops_s: Drizzle building the same select without running it, to see
  *   how much of the difference is the query builder's own work.
+ * - drizzle_select_ceiling_vs_raw_ctx_db: the best ratio a Drizzle select built per call could
+ *   reach if running it cost nothing more than the raw call: raw call time / (raw call time +
+ *   Drizzle's build time), both from this run.
  *
  * Warm-up, then interleaved rounds (alternating which goes first), medians. Merges into
  * bench/results/db-core.json. Never part of the test suite.
@@ -180,6 +183,8 @@ try {
     );
 
     const r2 = (value: number) => Math.round(value * 100) / 100;
+    const rawCallUs = 1e6 / procedures.a;
+    const buildUs = 1e6 / build.b;
     const results = {
       drizzle_select_vs_raw_ctx_db: r2(procedures.ratio),
       drizzle_select_app_wide_vs_raw_ctx_db: r2(appWide.ratio),
@@ -190,6 +195,7 @@ try {
       drizzle_select_query_only_ops_s: Math.round(queries.b),
       raw_ctx_db_query_only_ops_s: Math.round(queries.a),
       drizzle_query_build_only_ops_s: Math.round(build.b),
+      drizzle_select_ceiling_vs_raw_ctx_db: r2(rawCallUs / (rawCallUs + buildUs)),
     };
     console.table([
       {
@@ -224,6 +230,10 @@ try {
         ratio: r2(build.ratio),
       },
     ]);
+    console.log(
+      `raw procedure call ${rawCallUs.toFixed(1)} us, Drizzle build alone ${buildUs.toFixed(1)} us: ` +
+        `a per-call Drizzle select can reach at most ${results.drizzle_select_ceiling_vs_raw_ctx_db}`,
+    );
     console.log(
       `rounds=${ROUNDS} n=${N} procedure ratios=${procedures.ratios.map((r) => r.toFixed(2)).join(' ')} ` +
         `query-only ratios=${queries.ratios.map((r) => r.toFixed(2)).join(' ')} loadavg=${loadavg()
