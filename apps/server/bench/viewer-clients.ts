@@ -182,6 +182,8 @@ class Viewer {
       WebSocket: CountingWebSocket as unknown as typeof globalThis.WebSocket,
       connectionParams: () => ({ token }),
       retryDelayMs: () => 200,
+      // As createLiveClient configures it (tRPC re-arms its ping timer on every message received).
+      keepAlive: { enabled: true, intervalMs: 5_000, pongTimeoutMs: 2_000 },
       onClose: () => {
         stats.closes++;
       },
