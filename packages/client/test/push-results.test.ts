@@ -79,42 +79,19 @@ describe('push delivery in the client registry', () => {
 
   it('reads a result without `at` as read at its event position', async () => {
     const { queryClient, channel, queryKey, key } = setup();
+    const push = async (position: string, result: Record<string, unknown>) => {
+      channel.emit({ type: 'results', position, results: [{ key, ...result }] as never, invalidate: [] });
+      await settle();
+      return queryClient.getQueryData(queryKey);
+    };
     channel.ack(1);
     await settle();
-    channel.emit({
-      type: 'results',
-      position: 'g1:5',
-      results: [{ key, data: superjson.stringify([1]) }],
-      invalidate: [],
-    });
-    await settle();
-    expect(queryClient.getQueryData(queryKey)).toEqual([1]);
+    expect(await push('g1:5', { data: superjson.stringify([1]) })).toEqual([1]);
     // At g1:5, so a result read at g1:4 is older and left out; one at g1:6 replaces it.
-    channel.emit({
-      type: 'results',
-      position: 'g1:6',
-      results: [{ key, data: superjson.stringify([2]), at: 'g1:4' }],
-      invalidate: [],
-    });
-    await settle();
-    expect(queryClient.getQueryData(queryKey)).toEqual([1]);
-    channel.emit({
-      type: 'results',
-      position: 'g1:6',
-      results: [{ key, data: superjson.stringify([3]) }],
-      invalidate: [],
-    });
-    await settle();
-    expect(queryClient.getQueryData(queryKey)).toEqual([3]);
+    expect(await push('g1:6', { data: superjson.stringify([2]), at: 'g1:4' })).toEqual([1]);
+    expect(await push('g1:6', { data: superjson.stringify([3]) })).toEqual([3]);
     // A patch's base is the implied `at` of the result it applies to.
-    channel.emit({
-      type: 'results',
-      position: 'g1:7',
-      results: [{ key, patch: { json: { 1: [4], _t: 'a' } }, base: 'g1:6' }],
-      invalidate: [],
-    });
-    await settle();
-    expect(queryClient.getQueryData(queryKey)).toEqual([3, 4]);
+    expect(await push('g1:7', { patch: { json: { 1: [4], _t: 'a' } }, base: 'g1:6' })).toEqual([3, 4]);
   });
 
   it('refetches a result the server could not push (too large)', async () => {
