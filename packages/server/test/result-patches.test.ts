@@ -28,12 +28,12 @@ describe('pushed patches', () => {
         const base = superjson.stringify(before);
         const next = superjson.stringify(after);
         const client = new PushedResults();
-        client.decode({ key: 'k', data: base, at: 'g:1' });
+        client.decode({ key: 'k', data: base }, 'g:1');
         const patch = base === next ? undefined : patches.patch(base, next, Buffer.byteLength(next));
         const decoded =
           patch === undefined
-            ? client.decode({ key: 'k', data: next, at: 'g:2' })
-            : client.decode({ key: 'k', patch, base: 'g:1', at: 'g:2' });
+            ? client.decode({ key: 'k', data: next }, 'g:2')
+            : client.decode({ key: 'k', patch, base: 'g:1' }, 'g:2');
         expect(decoded).toBeDefined();
         expect(superjson.stringify(decoded!.value)).toBe(superjson.stringify(superjson.parse(next)));
       }),
@@ -66,12 +66,12 @@ describe('pushed patches', () => {
       const base = JSON.stringify({ json: before });
       const next = JSON.stringify({ json: after });
       const client = new PushedResults();
-      client.decode({ key: 'k', data: base, at: 'g:1' });
+      client.decode({ key: 'k', data: base }, 'g:1');
       const patch = patches.patch(base, next, next.length);
       const decoded =
         patch === undefined
-          ? client.decode({ key: 'k', data: next, at: 'g:2' })
-          : client.decode({ key: 'k', patch, base: 'g:1', at: 'g:2' });
+          ? client.decode({ key: 'k', data: next }, 'g:2')
+          : client.decode({ key: 'k', patch, base: 'g:1' }, 'g:2');
       expect(decoded?.value).toEqual(after);
     }
   });
