@@ -23,6 +23,11 @@ export interface LiveSubscription extends AsyncIterableIterator<SubscriptionEven
   /** How many times a slow consumer's buffer overflowed into a refetch-all. */
   readonly overflows: number;
   next(): Promise<IteratorResult<SubscriptionEvent>>;
+  /**
+   * Like `next()`, for a consumer that handles an event synchronously: called at once when one is
+   * waiting, else by the publish that brings it (no promise per event). Must not throw.
+   */
+  take(consumer: (result: IteratorResult<SubscriptionEvent>) => void): void;
   /** Ends the subscription (what `break` in `for await` calls); unregisters the subscriber's queries. */
   return(): Promise<IteratorResult<SubscriptionEvent>>;
   /** Ends the subscription; a pending `next()` resolves as done. Idempotent. */
@@ -116,6 +121,10 @@ export class HubSubscription implements LiveSubscription {
 
   next(): Promise<IteratorResult<SubscriptionEvent>> {
     return this.#queue.next();
+  }
+
+  take(consumer: (result: IteratorResult<SubscriptionEvent>) => void): void {
+    this.#queue.take(consumer);
   }
 
   return(): Promise<IteratorResult<SubscriptionEvent>> {

@@ -27,6 +27,29 @@ describe('BoundedEventQueue', () => {
     expect(await drain(queue)).toEqual([inv(2), inv(3)]);
   });
 
+  it('take hands events to a synchronous consumer inside push, in order, buffered ones first', () => {
+    const queue = new BoundedEventQueue(4);
+    queue.push(inv(1));
+    const seen: unknown[] = [];
+    const consume = (result: IteratorResult<unknown>) => {
+      seen.push(result.done ? 'done' : result.value);
+      if (!result.done) queue.take(consume);
+    };
+    queue.take(consume); // the buffered event, at once
+    expect(seen).toEqual([inv(1)]);
+    queue.push(inv(2)); // no promise: the consumer has it when push returns
+    queue.push(inv(3));
+    expect(seen).toEqual([inv(1), inv(2), inv(3)]);
+    expect(queue.length).toBe(0);
+    queue.close();
+    expect(seen.at(-1)).toBe('done');
+    expect(() => {
+      const other = new BoundedEventQueue(1);
+      other.take(() => {});
+      other.take(() => {});
+    }).toThrow(/one pending/);
+  });
+
   it('overflow replaces the buffer with one refetch-all at the newest position, never a silent drop', async () => {
     const queue = new BoundedEventQueue(3);
     for (let frame = 1; frame <= 3; frame++) queue.push(inv(frame));

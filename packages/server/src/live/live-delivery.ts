@@ -199,9 +199,8 @@ export interface DirectDeliveryOptions extends BackpressureOptions {
 /**
  * Delivers a live subscription's events straight to its socket, bypassing tRPC's per-event path
  * (an async-iteration chain with a promise race per event, plus superjson + JSON per client).
- * One pending `next()` per subscription: when the hub publishes, every subscriber's callback runs
- * in the same microtask checkpoint and writes a pre-encoded body, so one write reaches N sockets
- * in one synchronous sweep. The bytes are the ones tRPC would have sent (same envelope, tracked
+ * One pending `take()` per subscription: when the hub publishes, each subscriber's socket gets its
+ * pre-encoded message in the publisher's own sweep, with no promise or microtask per socket. The bytes are the ones tRPC would have sent (same envelope, tracked
  * id = position), so clients cannot tell. Resolves when the subscription ends (client gone,
  * stopped, replaced, server closing).
  */
@@ -219,7 +218,15 @@ export function deliverDirectly(options: DirectDeliveryOptions): Promise<void> {
       sendMessage(socket, cache.message(event, request, options.subscriptionId, options.held));
       metrics.eventSent();
     };
-    const onNext = (next: IteratorResult<SubscriptionEvent>) => {
+    const onNext = (next: IteratorResult<SubscriptionEvent>): void => {
+      // Runs inside the publisher's loop (take()): a failure here ends this delivery only.
+      try {
+        deliver(next);
+      } catch {
+        finish();
+      }
+    };
+    const deliver = (next: IteratorResult<SubscriptionEvent>): void => {
       if (next.done) return finish();
       if (socket.readyState !== socket.OPEN) return finish();
       if (socket.bufferedAmount > options.maxBufferedBytes) {
@@ -237,9 +244,7 @@ export function deliverDirectly(options: DirectDeliveryOptions): Promise<void> {
       write(next.value);
       arm();
     };
-    const arm = () => {
-      subscription.next().then(onNext, finish);
-    };
+    const arm = () => subscription.take(onNext);
     arm();
   });
 }
