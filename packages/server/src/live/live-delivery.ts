@@ -227,8 +227,10 @@ export function deliverDirectly(options: DirectDeliveryOptions): Promise<void> {
       }
     };
     const deliver = (next: IteratorResult<SubscriptionEvent>): void => {
-      if (next.done) return finish();
-      if (socket.readyState !== socket.OPEN) return finish();
+      if (next.done || socket.readyState !== socket.OPEN) {
+        finish();
+        return;
+      }
       if (socket.bufferedAmount > options.maxBufferedBytes) {
         // Rare path: wait for the socket to drain, then one refetch-all for everything missed.
         void (async () => {
